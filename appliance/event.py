@@ -1,0 +1,29 @@
+"""Events a thing raises."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from .timestamp import timestamp
+
+if TYPE_CHECKING:
+    from .thing import Thing
+
+
+class Event:
+    """One occurrence of an event, with optional data."""
+
+    __slots__ = ("thing", "name", "data", "time")
+
+    def __init__(self, thing: Thing, name: str, data: Any = None) -> None:
+        self.thing = thing
+        self.name = name
+        self.data = data
+        self.time = timestamp()
+
+    def as_event_description(self) -> dict[str, Any]:
+        """The WebThings description ``{name: {"timestamp": ..., "data": ...}}``."""
+        description: dict[str, Any] = {"timestamp": self.time}
+        if self.data is not None:
+            description["data"] = self.data
+        return {self.name: description}
