@@ -1,4 +1,4 @@
-"""A Web of Things library: describe things in Python, serve them over the WebThings API and W3C WoT."""
+"""A Web of Things library: describe things in Python, serve them over WebThings and W3C WoT."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from .action import Action, ActionStatus
 from .errors import ApplianceError
 from .event import Event
 from .property import Property
+from .server import Route, WebThingServer
 from .thing import Thing, ThingObserver
 from .things import MultipleThings, SingleThing
 from .value import Value
@@ -17,8 +18,10 @@ __all__ = [
     "Event",
     "MultipleThings",
     "Property",
+    "Route",
     "SingleThing",
     "Thing",
     "ThingObserver",
     "Value",
+    "WebThingServer",
 ]

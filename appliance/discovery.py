@@ -299,7 +299,7 @@ class Advertiser:
             return
         # Only what made it into the registry (a failed start may have registered one of two).
         registry = zc.zeroconf.registry
-        infos = [i for i in infos if registry.async_get_info_name(i.name) is i]
+        infos = [i for i in infos if registry.async_get_info_name(i.key) is i]
         try:
             if infos and not zc.zeroconf.done:
                 pending = await asyncio.gather(*(zc.async_unregister_service(i) for i in infos))

@@ -13,7 +13,7 @@ if TYPE_CHECKING:
 class Event:
     """One occurrence of an event, with optional data."""
 
-    __slots__ = ("thing", "name", "data", "time")
+    __slots__ = ("data", "name", "thing", "time")
 
     def __init__(self, thing: Thing, name: str, data: Any = None) -> None:
         self.thing = thing

@@ -114,7 +114,9 @@ class Thing:
             await self.build()
         return self
 
-    def spawn(self, coro: Coroutine[Any, Any, Any], *, name: str | None = None) -> asyncio.Task[Any]:
+    def spawn(
+        self, coro: Coroutine[Any, Any, Any], *, name: str | None = None
+    ) -> asyncio.Task[Any]:
         """Run ``coro`` as a task the thing keeps until it ends and cancels on :meth:`close`."""
         task = asyncio.get_running_loop().create_task(coro, name=name)
         self.tasks.add(task)

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from jsonschema import Draft7Validator
-from jsonschema.exceptions import SchemaError
+from jsonschema import Draft7Validator, validators
+from jsonschema.exceptions import SchemaError, ValidationError
 
 from .errors import InvalidValue
 
@@ -15,18 +16,40 @@ from .errors import InvalidValue
 # property itself because the schema keyword is only an annotation.
 _ANNOTATIONS = frozenset({"@type", "title", "description", "unit", "links", "forms"})
 
+_float_multiple_of = Draft7Validator.VALIDATORS["multipleOf"]
+
+
+def _multiple_of(
+    validator: Any, divisor: Any, instance: Any, schema: Any
+) -> Iterator[ValidationError]:
+    # jsonschema divides floats, so 0.3 is "not a multiple of 0.1" (0.3 / 0.1 is
+    # 2.9999999999999996). Accept a value whose decimal form is an exact multiple of the
+    # divisor's; leave everything else (and anything Decimal cannot handle) to jsonschema.
+    if validator.is_type(instance, "number") and isinstance(divisor, int | float):
+        try:
+            if Decimal(str(instance)) % Decimal(str(divisor)) == 0:
+                return
+        except (InvalidOperation, ArithmeticError, ValueError):
+            pass
+    yield from _float_multiple_of(validator, divisor, instance, schema)
+
+
+_Validator = validators.extend(  # type: ignore[no-untyped-call]
+    Draft7Validator, {"multipleOf": _multiple_of}
+)
+
 
 class Schema:
     """A compiled JSON Schema that raises :class:`InvalidValue` with the reason."""
 
-    __slots__ = ("_validator", "_trivial")
+    __slots__ = ("_trivial", "_validator")
 
     def __init__(self, schema: Mapping[str, Any], *, what: str) -> None:
         try:
             Draft7Validator.check_schema(dict(schema))
         except SchemaError as exc:
             raise ValueError(f"invalid schema for {what}: {exc.message}") from exc
-        self._validator = Draft7Validator(dict(schema))
+        self._validator = _Validator(dict(schema))
         # A schema of annotations only accepts everything: skip the validator then.
         self._trivial = not (set(schema) - _ANNOTATIONS - {"readOnly", "writeOnly"})
 

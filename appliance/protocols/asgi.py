@@ -1,0 +1,98 @@
+"""ASGI middleware in front of the Quart app: Host check, CORS, and trailing slashes.
+
+Done at the ASGI level, not in Quart hooks, because it runs on every request and costs
+far less here than Quart's per-request machinery.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
+
+from ..errors import Forbidden
+from .hosts import HostCheck
+from .wire import dumps, error_body
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+CORS_HEADERS: list[tuple[bytes, bytes]] = [
+    (b"access-control-allow-origin", b"*"),
+    (
+        b"access-control-allow-headers",
+        b"Origin, X-Requested-With, Content-Type, Accept, Authorization, Last-Event-ID",
+    ),
+    (b"access-control-allow-methods", b"GET, HEAD, PUT, POST, DELETE, OPTIONS"),
+    (b"access-control-expose-headers", b"Location"),
+]
+
+
+class FrontDoor:
+    """Every request passes here first."""
+
+    def __init__(self, app: ASGIApp, host_check: HostCheck | None) -> None:
+        self.app = app
+        self.host_check = host_check
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] not in ("http", "websocket"):
+            await self.app(scope, receive, send)
+            return
+        path: str = scope["path"]
+        if len(path) > 1 and path.endswith("/"):
+            # Trailing slashes are optional on every route.
+            scope = dict(scope)
+            scope["path"] = path.rstrip("/") or "/"
+            scope["raw_path"] = scope["path"].encode()
+        if self.host_check is not None and not self.host_check.allows(_host(scope)):
+            await _forbid(scope, receive, send)
+            return
+        if scope["type"] == "websocket":
+            await self.app(scope, receive, send)
+            return
+        if scope["method"] == "OPTIONS":
+            await send({"type": "http.response.start", "status": 204, "headers": CORS_HEADERS})
+            await send({"type": "http.response.body", "body": b""})
+            return
+
+        async def send_with_cors(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message = dict(message)
+                message["headers"] = [*message.get("headers", ()), *CORS_HEADERS]
+            await send(message)
+
+        await self.app(scope, receive, send_with_cors)
+
+
+def _host(scope: Scope) -> str | None:
+    for name, value in scope["headers"]:
+        if name == b"host":
+            return bytes(value).decode("latin-1")
+    return None
+
+
+async def _forbid(scope: Scope, receive: Receive, send: Send) -> None:
+    error = Forbidden(
+        f"host {_host(scope)!r} is not allowed; reach the appliance by its own name or address"
+    )
+    if scope["type"] == "websocket":
+        # Refuse the handshake (HTTP 403 where the server supports the denial extension).
+        await receive()
+        await send({"type": "websocket.close", "code": 1008})
+        return
+    body = dumps(error_body(error))
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 403,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+                *CORS_HEADERS,
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body, "more_body": False})

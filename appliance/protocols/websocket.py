@@ -1,0 +1,104 @@
+"""The WebThings websocket on a thing's own URL."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from typing import Any
+
+from quart import Quart, current_app, websocket
+
+from ..errors import ApplianceError, BadRequest, NotFound, PayloadTooLarge
+from .hub import Session
+from .state import ServedThing, app_state
+from .webthings import thing_paths
+from .wire import dumps, loads, websocket_error
+
+# Close codes (RFC 6455): 1008 policy violation, 1013 try again later (client too slow).
+CLOSE_TOO_SLOW = 1013
+
+
+async def handle_message(served: ServedThing, session: Session, raw: str | bytes) -> None:
+    """Apply one client message; raise an :class:`ApplianceError` for a bad one."""
+    message = loads(raw)
+    if not isinstance(message, dict) or not isinstance(message.get("data"), dict):
+        raise BadRequest('expected {"messageType": ..., "data": {...}}')
+    kind, data = message.get("messageType"), message["data"]
+    thing = served.thing
+    if kind == "setProperty":
+        await thing.set_properties(data)
+    elif kind == "requestAction":
+        requests: list[tuple[str, Any]] = []
+        for name, body in data.items():
+            if not isinstance(body, dict):
+                raise BadRequest(f'expected {{"{name}": {{"input": ...}}}}')
+            thing.validate_action_input(name, body.get("input"))
+            requests.append((name, body.get("input")))
+        for name, input_ in requests:  # all checked first: a bad one starts none
+            thing.perform_action(name, input_)
+    elif kind == "addEventSubscription":
+        unknown = [n for n in data if n not in thing.available_events]
+        if unknown:
+            raise NotFound(f"{thing.title!r} has no event {unknown[0]!r}")
+        session.subscriptions.update(data)
+    else:
+        expected = "setProperty, requestAction or addEventSubscription"
+        raise BadRequest(f"unknown messageType {kind!r}; expected {expected}")
+
+
+async def _receive(served: ServedThing, session: Session, limit: int) -> None:
+    while True:
+        raw = await websocket.receive()
+        try:
+            if len(raw) > limit:
+                raise PayloadTooLarge(f"message of {len(raw)} bytes; the limit is {limit}")
+            await handle_message(served, session, raw)
+        except ApplianceError as error:
+            # A broken frame gets an error message; the socket stays open and usable.
+            session.offer(dumps(websocket_error(error)).decode())
+
+
+async def _send(session: Session) -> None:
+    while True:
+        await websocket.send(await session.queue.get())
+
+
+async def thing_socket(thing_id: int | None = None) -> None:
+    """Serve one websocket client of a thing until it leaves."""
+    state = app_state(current_app)
+    try:
+        served = state.resolve(thing_id)
+    except NotFound:
+        await websocket.close(1008)
+        return
+    await websocket.accept()
+    session = Session(state.options.max_websocket_queue)
+    served.hub.join(session)
+    tasks = [
+        asyncio.ensure_future(_receive(served, session, state.options.max_body_size)),
+        asyncio.ensure_future(_send(session)),
+        asyncio.ensure_future(session.overflowed.wait()),
+    ]
+    try:
+        done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+        if tasks[2] in done:
+            await websocket.close(CLOSE_TOO_SLOW, "too slow to keep up")
+        for task in done:
+            if not task.cancelled() and task.exception() is not None:
+                raise task.exception()  # type: ignore[misc]
+    finally:
+        served.hub.leave(session)
+        for task in tasks:
+            task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+
+def register(app: Quart, rule: str) -> None:
+    """Add the websocket route on each thing's URL."""
+    app.add_websocket(rule or "/", "thing_socket", thing_socket)
+
+
+def register_for(app: Quart) -> None:
+    """Add the websocket route for the app's things."""
+    register(app, thing_paths(app_state(app)))

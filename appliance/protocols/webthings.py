@@ -1,0 +1,163 @@
+"""The WebThings REST API: routes for things, properties, actions and events."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from quart import Quart, Response, current_app, request
+
+from ..descriptions.webthings import thing_description
+from ..errors import BadRequest, NotFound
+from .state import AppState, ServedThing, app_state, origins
+from .wire import JSON, dumps, json_response, loads
+
+Routes = list[tuple[str, str, Any, list[str]]]
+
+
+def describe(served: ServedThing, state: AppState) -> dict[str, Any]:
+    """The WebThings TD of ``served`` as this request's client reaches it."""
+    origin, ws_origin = origins()
+    return thing_description(
+        served.thing,
+        href_prefix=served.href_prefix,
+        origin=origin,
+        ws_origin=ws_origin,
+        context=state.options.context,
+    )
+
+
+async def read_json() -> Any:
+    """The request body as JSON; an empty or malformed body is a :class:`BadRequest`."""
+    data = await request.get_data(cache=False)
+    if not data:
+        raise BadRequest("the request needs a JSON body")
+    return loads(data)
+
+
+def _one_entry(body: Any, what: str) -> tuple[str, Any]:
+    if not isinstance(body, dict) or len(body) != 1:
+        raise BadRequest(f'expected a JSON object with exactly one {what}, like {{"name": ...}}')
+    return next(iter(body.items()))
+
+
+def _action_input(name: str, request_body: Any) -> Any:
+    if not isinstance(request_body, dict) or set(request_body) - {"input"}:
+        raise BadRequest(f'expected {{"{name}": {{"input": ...}}}}')
+    return request_body.get("input")
+
+
+async def get_things() -> Response:
+    """All things' TDs (multiple things only)."""
+    state = app_state(current_app)
+    return json_response([describe(s, state) for s in state.served])
+
+
+async def get_thing(thing_id: int | None = None) -> Response:
+    """The thing's TD, or another representation the client asks for (page, W3C TD)."""
+    state = app_state(current_app)
+    served = state.resolve(thing_id)
+    if state.representations and request.accept_mimetypes:
+        best = request.accept_mimetypes.best_match([JSON, *state.representations])
+        renderer = state.representations.get(best or JSON)
+        if renderer is not None:
+            return await renderer(served)
+    return json_response(describe(served, state))
+
+
+async def get_properties(thing_id: int | None = None) -> Response:
+    """All property values."""
+    thing = app_state(current_app).resolve(thing_id).thing
+    return json_response(thing.get_properties())
+
+
+async def get_property(name: str, thing_id: int | None = None) -> Response:
+    """``{name: value}``."""
+    thing = app_state(current_app).resolve(thing_id).thing
+    return Response(dumps({name: thing.get_property(name)}), content_type=JSON)
+
+
+async def put_property(name: str, thing_id: int | None = None) -> Response:
+    """Set a property from ``{name: value}``; answers with the value it now has."""
+    thing = app_state(current_app).resolve(thing_id).thing
+    prop = thing.find_property(name)
+    key, value = _one_entry(await read_json(), "property")
+    if key != name:
+        raise BadRequest(f"the body names property {key!r} but the URL names {name!r}")
+    await thing.set_property(name, value)
+    return json_response({name: prop.get_value()})
+
+
+async def get_actions(thing_id: int | None = None, name: str | None = None) -> Response:
+    """The action history, optionally of one action."""
+    served = app_state(current_app).resolve(thing_id)
+    if name is not None:
+        served.thing.find_available_action(name)
+    return json_response(
+        [a.as_action_description(served.href_prefix) for a in served.thing.get_actions(name)]
+    )
+
+
+async def post_action(thing_id: int | None = None, name: str | None = None) -> Response:
+    """Request an action: ``{name: {"input": ...}}`` -> 201 and the request's description."""
+    served = app_state(current_app).resolve(thing_id)
+    if name is not None:
+        served.thing.find_available_action(name)
+    key, body = _one_entry(await read_json(), "action")
+    if name is not None and key != name:
+        raise BadRequest(f"the body names action {key!r} but the URL names {name!r}")
+    action = served.thing.perform_action(key, _action_input(key, body))
+    description = action.as_action_description(served.href_prefix)
+    response = json_response(description, 201)
+    response.headers["Location"] = description[key]["href"]
+    return response
+
+
+async def get_action(name: str, action_id: str, thing_id: int | None = None) -> Response:
+    """One action request."""
+    served = app_state(current_app).resolve(thing_id)
+    action = served.thing.get_action(name, action_id)
+    return json_response(action.as_action_description(served.href_prefix))
+
+
+async def delete_action(name: str, action_id: str, thing_id: int | None = None) -> Response:
+    """Cancel a request and drop it: 204, no body."""
+    served = app_state(current_app).resolve(thing_id)
+    await served.thing.remove_action(name, action_id)
+    return Response(b"", status=204)
+
+
+async def get_events(thing_id: int | None = None, name: str | None = None) -> Response:
+    """The event history, optionally of one event."""
+    thing = app_state(current_app).resolve(thing_id).thing
+    if name is not None and name not in thing.available_events:
+        raise NotFound(f"{thing.title!r} has no event {name!r}")
+    return json_response([e.as_event_description() for e in thing.get_events(name)])
+
+
+def thing_paths(state: AppState) -> str:
+    """The URL rule of a thing: the base path, or ``<base>/<int:thing_id>``."""
+    base = state.options.base_path.rstrip("/")
+    return f"{base}/<int:thing_id>" if state.multiple else base
+
+
+def register(app: Quart, state: AppState) -> None:
+    """Add the WebThings routes for ``state``'s things to ``app``."""
+    thing = thing_paths(state)
+    if state.multiple:
+        app.add_url_rule(state.options.base_path.rstrip("/") or "/", "things", get_things)
+    routes: Routes = [
+        (thing or "/", "thing", get_thing, ["GET"]),
+        (f"{thing}/properties", "properties", get_properties, ["GET"]),
+        (f"{thing}/properties/<name>", "property", get_property, ["GET"]),
+        (f"{thing}/properties/<name>", "put_property", put_property, ["PUT"]),
+        (f"{thing}/actions", "actions", get_actions, ["GET"]),
+        (f"{thing}/actions", "post_action", post_action, ["POST"]),
+        (f"{thing}/actions/<name>", "named_actions", get_actions, ["GET"]),
+        (f"{thing}/actions/<name>", "post_named_action", post_action, ["POST"]),
+        (f"{thing}/actions/<name>/<action_id>", "action", get_action, ["GET"]),
+        (f"{thing}/actions/<name>/<action_id>", "delete_action", delete_action, ["DELETE"]),
+        (f"{thing}/events", "events", get_events, ["GET"]),
+        (f"{thing}/events/<name>", "named_events", get_events, ["GET"]),
+    ]
+    for rule, endpoint, view, methods in routes:
+        app.add_url_rule(rule, endpoint, view, methods=methods)

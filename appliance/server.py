@@ -1,0 +1,210 @@
+"""``WebThingServer``: things, the Quart app, mDNS, and Hypercorn, with the extension points."""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import logging
+import signal
+import ssl
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from quart import Blueprint, Quart
+
+from .protocols.app import ASGIMiddleware, create_app
+from .protocols.hosts import local_names
+from .protocols.state import Options
+from .thing import Thing
+from .things import MultipleThings, SingleThing, ThingsCollection
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[], Awaitable[None] | None]
+ThingsArg = ThingsCollection | Thing | type[Thing] | Sequence[Thing | type[Thing]]
+
+
+@dataclass(frozen=True)
+class Route:
+    """An extra HTTP route: ``Route("/health", view, ("GET",))``."""
+
+    rule: str
+    view: Callable[..., Any]
+    methods: tuple[str, ...] = ("GET",)
+
+
+def as_collection(things: ThingsArg, name: str | None = None) -> ThingsCollection:
+    """Accept a Thing (class or instance), a list of them, SingleThing or MultipleThings."""
+    if isinstance(things, SingleThing | MultipleThings):
+        return things
+    if isinstance(things, Thing | type):
+        return SingleThing(_instance(things))
+    items = [_instance(t) for t in things]
+    return MultipleThings(items, name or (items[0].title if len(items) == 1 else "Things"))
+
+
+def _instance(thing: Thing | type[Thing]) -> Thing:
+    if isinstance(thing, type):
+        if not issubclass(thing, Thing):
+            raise TypeError(f"{thing!r} is not a Thing subclass")
+        return thing()
+    return thing
+
+
+async def _call(handler: Handler) -> None:
+    result = handler()
+    if inspect.isawaitable(result):
+        await result
+
+
+class WebThingServer:
+    """Serves things over the WebThings API (and W3C WoT), and advertises them over mDNS.
+
+    ``create()`` gives the Quart app (``hypercorn module:app`` serves it); ``serve()`` and
+    ``run()`` serve it on Hypercorn themselves. The extension points:
+    ``additional_routes`` (:class:`Route`\\ s or Quart blueprints),
+    ``additional_middlewares`` (ASGI middleware factories, ``app -> app``), and
+    ``additional_on_startup`` / ``additional_on_shutdown`` (sync or async callables).
+    """
+
+    def __init__(
+        self,
+        things: ThingsArg,
+        *,
+        port: int = 80,
+        host: str = "0.0.0.0",
+        hostname: str | None = None,
+        name: str | None = None,
+        base_path: str = "",
+        ssl_context: ssl.SSLContext | None = None,
+        certfile: str | None = None,
+        keyfile: str | None = None,
+        additional_routes: Iterable[Route | Blueprint] | None = None,
+        additional_middlewares: Iterable[ASGIMiddleware] | None = None,
+        additional_on_startup: Iterable[Handler] | None = None,
+        additional_on_shutdown: Iterable[Handler] | None = None,
+        disable_host_validation: bool = False,
+        allowed_hosts: Iterable[str] = (),
+        discovery: bool = True,
+        discovery_interfaces: Sequence[str] | None = None,
+        context: str = "https://webthings.io/schemas",
+        max_body_size: int = 64 * 1024,
+    ) -> None:
+        self.things = as_collection(things, name)
+        self.port = port
+        self.host = host
+        self.hostname = hostname
+        self.base_path = "/" + base_path.strip("/") if base_path.strip("/") else ""
+        self.certfile, self.keyfile = certfile, keyfile
+        self.tls = bool(certfile)
+        self.additional_routes = list(additional_routes or ())
+        self.additional_middlewares = list(additional_middlewares or ())
+        self.additional_on_startup = list(additional_on_startup or ())
+        self.additional_on_shutdown = list(additional_on_shutdown or ())
+        self.disable_host_validation = disable_host_validation
+        self.allowed_hosts = list(allowed_hosts)
+        self.discovery = discovery
+        self.discovery_interfaces = list(discovery_interfaces) if discovery_interfaces else None
+        self.options = Options(
+            base_path=self.base_path, context=context, max_body_size=max_body_size
+        )
+        self.app: Quart | None = None
+        self.advertiser: Any = None
+
+    @property
+    def name(self) -> str:
+        """The name advertised over mDNS."""
+        return self.things.name
+
+    def host_names(self) -> set[str]:
+        """Names the Host header may carry."""
+        names = local_names() | set(self.allowed_hosts)
+        if self.hostname:
+            names |= {self.hostname, f"{self.hostname}.local"}
+        return names
+
+    def create(self) -> Quart:
+        """Build the Quart app (once)."""
+        if self.app is not None:
+            return self.app
+        app = create_app(
+            self.things,
+            self.options,
+            allowed_hosts=None if self.disable_host_validation else self.host_names(),
+            middlewares=self.additional_middlewares,
+        )
+        for route in self.additional_routes:
+            if isinstance(route, Blueprint):
+                app.register_blueprint(route)
+            else:
+                app.add_url_rule(route.rule, view_func=route.view, methods=list(route.methods))
+
+        @app.before_serving
+        async def _startup() -> None:
+            if self.discovery:
+                await self._start_discovery()
+            for handler in self.additional_on_startup:
+                await _call(handler)
+
+        @app.after_serving
+        async def _shutdown() -> None:
+            for handler in self.additional_on_shutdown:
+                await _call(handler)
+            if self.advertiser is not None:
+                await self.advertiser.stop()
+                self.advertiser = None
+
+        self.app = app
+        return app
+
+    async def _start_discovery(self) -> None:
+        from .discovery import Advertiser
+
+        self.advertiser = Advertiser(
+            self.name,
+            self.port,
+            webthing_path=self.base_path or "/",
+            tls=self.tls,
+            interfaces=self.discovery_interfaces,
+        )
+        await self.advertiser.start()
+
+    def hypercorn_config(self) -> Any:
+        """The Hypercorn configuration ``serve`` uses."""
+        from hypercorn.config import Config
+
+        config = Config()
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        config.bind = [f"{host}:{self.port}"]
+        config.certfile, config.keyfile = self.certfile, self.keyfile
+        config.graceful_timeout = 3.0  # websocket clients stay open; don't hold shutdown for them
+        config.accesslog = None
+        return config
+
+    async def serve(self, shutdown: asyncio.Event | None = None) -> None:
+        """Serve on Hypercorn until ``shutdown`` is set."""
+        from hypercorn.asyncio import serve
+
+        shutdown = shutdown or asyncio.Event()
+        log.info(
+            "serving %r on %s://%s:%d%s",
+            self.name,
+            "https" if self.tls else "http",
+            self.host,
+            self.port,
+            self.base_path or "/",
+        )
+        await serve(self.create(), self.hypercorn_config(), shutdown_trigger=shutdown.wait)
+
+    def run(self) -> None:
+        """Serve until SIGINT or SIGTERM, then shut down cleanly."""
+
+        async def main() -> None:
+            shutdown = asyncio.Event()
+            loop = asyncio.get_running_loop()
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                loop.add_signal_handler(sig, shutdown.set)
+            await self.serve(shutdown)
+
+        asyncio.run(main())
