@@ -187,13 +187,18 @@ class WebThingServer:
         from hypercorn.asyncio import serve
 
         shutdown = shutdown or asyncio.Event()
+        scheme = "https" if self.tls else "http"
+        shown = "localhost" if self.host in ("0.0.0.0", "::", "") else self.host
+        shown = f"[{shown}]" if ":" in shown else shown
         log.info(
-            "serving %r on %s://%s:%d%s",
+            "serving %r at %s://%s:%d%s (listening on %s port %d)",
             self.name,
-            "https" if self.tls else "http",
-            self.host,
+            scheme,
+            shown,
             self.port,
             self.base_path or "/",
+            self.host,
+            self.port,
         )
         await serve(self.create(), self.hypercorn_config(), shutdown_trigger=shutdown.wait)
 
