@@ -97,6 +97,7 @@ class Thing:
         self.tasks: set[asyncio.Task[Any]] = set()
         self.logger = logging.getLogger(f"appliance.thing.{_slug(self.title)}")
         self._built = False
+        self._build_lock = asyncio.Lock()
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.id!r}>"
@@ -108,10 +109,11 @@ class Thing:
         return self
 
     async def ensure_built(self) -> Self:
-        """Run :meth:`build` once."""
-        if not self._built:
-            self._built = True
-            await self.build()
+        """Run :meth:`build` once; concurrent callers wait for it, a failed build is retried."""
+        async with self._build_lock:
+            if not self._built:
+                await self.build()
+                self._built = True
         return self
 
     def spawn(
