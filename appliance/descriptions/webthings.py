@@ -62,7 +62,9 @@ def thing_description(
             {"rel": "actions", "href": f"{href_prefix}/actions"},
             {"rel": "events", "href": f"{href_prefix}/events"},
             {"rel": "alternate", "href": f"{ws_origin}{path}"},
-            {"rel": "alternate", "mediaType": "text/html", "href": path},
+            # The page lives at the thing's own URL; the reference client expects exactly the
+            # href prefix here (empty for a single thing at the root: the base itself).
+            {"rel": "alternate", "mediaType": "text/html", "href": href_prefix},
         ],
     }
     return description

@@ -1,0 +1,242 @@
+"""Shared helpers for the WebThings server tests: the example lamp, clients, a served app."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import importlib.util
+import json
+import re
+import socket
+import sys
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pytest
+from quart import Quart
+from quart.testing import QuartClient
+
+from appliance import Action, MultipleThings, Property, Thing, Value, WebThingServer
+
+TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\+00:00$")
+TIMEOUT = 5.0
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+NO_BODY = object()
+
+
+def load_example(name: str) -> ModuleType:
+    """Import ``examples/<name>.py`` (the examples folder is not a package)."""
+    module_name = f"_example_{name}"
+    if module_name in sys.modules:
+        return sys.modules[module_name]
+    spec = importlib.util.spec_from_file_location(module_name, EXAMPLES / f"{name}.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[module_name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def lamp_class() -> type[Thing]:
+    """The example lamp (``examples/single_thing.py``)."""
+    lamp: type[Thing] = load_example("single_thing").Lamp
+    return lamp
+
+
+class Sensor(Thing):
+    """A small read-only humidity sensor, the second thing of a MultipleThings server."""
+
+    id = "urn:dev:ops:my-humidity-sensor-1234"
+    title = "My Humidity Sensor"
+    type = ["MultiLevelSensor"]
+    description = "A web connected humidity sensor"
+
+    async def build(self) -> Sensor:
+        await self.add_property(
+            Property(
+                "level",
+                Value(40.0),
+                {
+                    "@type": "LevelProperty",
+                    "title": "Humidity",
+                    "type": "number",
+                    "minimum": 0,
+                    "maximum": 100,
+                    "unit": "percent",
+                    "readOnly": True,
+                },
+            )
+        )
+        return self
+
+
+class Blocker(Action):
+    """Runs until released (or cancelled); tells when it started and how it ended."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.started = asyncio.Event()
+        self.release = asyncio.Event()
+        self.reached_end = False
+        self.cleaned_up = False
+
+    async def perform_action(self) -> Any:
+        self.started.set()
+        try:
+            await self.release.wait()
+            self.reached_end = True
+            return "released"
+        finally:
+            self.cleaned_up = True
+
+
+def lamp_server(**options: Any) -> WebThingServer:
+    """A server of a fresh example lamp, without mDNS."""
+    options.setdefault("discovery", False)
+    return WebThingServer(lamp_class()(), **options)
+
+
+def multiple_server(**options: Any) -> WebThingServer:
+    """A server of the lamp at ``/0`` and a sensor at ``/1``."""
+    options.setdefault("discovery", False)
+    things = MultipleThings([lamp_class()(), Sensor()], "Lamp and sensor")
+    return WebThingServer(things, **options)
+
+
+@contextlib.asynccontextmanager
+async def started(app: Quart) -> AsyncIterator[QuartClient]:
+    """A test client of ``app`` with its startup (build) and shutdown hooks run."""
+    async with app.test_app() as test_app:
+        yield test_app.test_client()
+
+
+async def eventually(condition: Callable[[], Any], timeout: float = TIMEOUT) -> Any:
+    """Wait until ``condition()`` (sync or async) is truthy and return it."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = condition()
+        if isinstance(result, Awaitable):
+            result = await result
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            raise AssertionError(f"condition not met within {timeout} s")
+        await asyncio.sleep(0.005)
+
+
+# -- transports: one conformance sequence, run over Quart's test client or a real server --
+
+
+class QuartHttp:
+    """``(status, json or None)`` requests through Quart's test client."""
+
+    def __init__(self, client: QuartClient) -> None:
+        self.client = client
+
+    async def __call__(self, method: str, path: str, body: Any = NO_BODY) -> tuple[int, Any]:
+        kwargs: dict[str, Any] = {"method": method, "headers": {"Accept": "application/json"}}
+        if body is not NO_BODY:
+            kwargs["json"] = body
+        response = await self.client.open(path, **kwargs)
+        data = await response.get_data()
+        return response.status_code, json.loads(data) if data else None
+
+
+class HttpxHttp:
+    """The same over a real socket with httpx."""
+
+    def __init__(self, client: Any) -> None:
+        self.client = client
+
+    async def __call__(self, method: str, path: str, body: Any = NO_BODY) -> tuple[int, Any]:
+        kwargs: dict[str, Any] = {"headers": {"Accept": "application/json"}}
+        if body is not NO_BODY:
+            kwargs["json"] = body
+        response = await self.client.request(method, path, **kwargs)
+        return response.status_code, response.json() if response.content else None
+
+
+class Socket:
+    """A JSON websocket client over either Quart's test websocket or ``websockets``."""
+
+    def __init__(self, send: Callable[[str], Awaitable[Any]], recv: Callable[[], Awaitable[Any]]):
+        self._send = send
+        self._recv = recv
+
+    async def send(self, message: Any) -> None:
+        """Send ``message`` (JSON-encoded unless it is already a string)."""
+        await self._send(message if isinstance(message, str) else json.dumps(message))
+
+    async def receive(self, timeout: float = TIMEOUT) -> Any:
+        """The next message, decoded."""
+        raw = await asyncio.wait_for(self._recv(), timeout)
+        return json.loads(raw)
+
+    async def nothing_within(self, seconds: float = 0.1) -> bool:
+        """True if no message arrives in ``seconds`` (for "must not be sent" checks)."""
+        try:
+            await asyncio.wait_for(self._recv(), seconds)
+        except TimeoutError:
+            return True
+        return False
+
+
+@contextlib.asynccontextmanager
+async def quart_socket(client: QuartClient, path: str) -> AsyncIterator[Socket]:
+    """A websocket to ``path`` through the test client."""
+    async with client.websocket(path) as ws:
+        yield Socket(ws.send, ws.receive)
+
+
+@contextlib.asynccontextmanager
+async def real_socket(url: str, **kwargs: Any) -> AsyncIterator[Socket]:
+    """A websocket to ``url`` with the ``websockets`` client."""
+    import websockets
+
+    async with websockets.connect(url, **kwargs) as ws:
+        yield Socket(ws.send, ws.recv)
+
+
+# -- a served app on a free loopback port --
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@contextlib.asynccontextmanager
+async def serving(server: WebThingServer) -> AsyncIterator[str]:
+    """Serve ``server`` on Hypercorn (its ``host``/``port``) and yield its base URL."""
+    shutdown = asyncio.Event()
+    task = asyncio.create_task(server.serve(shutdown))
+
+    async def listening() -> bool:
+        if task.done():
+            task.result()  # raise why it stopped
+            raise AssertionError("the server stopped")
+        try:
+            _, writer = await asyncio.open_connection(server.host, server.port)
+        except OSError:
+            return False
+        writer.close()
+        await writer.wait_closed()
+        return True
+
+    await eventually(listening)
+    try:
+        yield f"http://{server.host}:{server.port}"
+    finally:
+        shutdown.set()
+        await asyncio.wait_for(task, 15)
+
+
+@pytest.fixture
+def port() -> int:
+    return free_port()
