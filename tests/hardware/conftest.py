@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -54,6 +56,10 @@ class FakeTime:
     def advance(self, seconds: float) -> None:
         self.now += seconds
 
+    def wall(self) -> datetime:
+        """Wall time that follows the monotonic clock, for ``Reading.taken_at``."""
+        return datetime(2024, 1, 1, tzinfo=UTC) + timedelta(seconds=self.now)
+
 
 @pytest.fixture
 def fake_time() -> FakeTime:
@@ -93,3 +99,16 @@ class FakeDht:
 
     def exit(self) -> None:
         self.exit_calls += 1
+
+
+@pytest.fixture
+def fake_dht(vendor: SimpleNamespace, fake_time: FakeTime) -> Callable[[list[Any]], FakeDht]:
+    """Make a scripted DHT device that both adafruit_dht.DHT22 and DHT11 will return."""
+
+    def make(script: list[Any]) -> FakeDht:
+        device = FakeDht(fake_time, script)
+        vendor.adafruit_dht.DHT22.return_value = device
+        vendor.adafruit_dht.DHT11.return_value = device
+        return device
+
+    return make
