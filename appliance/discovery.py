@@ -14,12 +14,13 @@ import functools
 import ipaddress
 import logging
 import socket
-from collections.abc import Callable, Iterable, Sequence
-from typing import Any, Literal
+from collections.abc import Callable, Sequence
+from typing import Literal
 
-import ifaddr
 from zeroconf import IPVersion
 from zeroconf.asyncio import AsyncServiceInfo, AsyncZeroconf
+
+from .addresses import host_names, interface_addresses, is_address, multicast_interfaces
 
 __all__ = [
     "WEBTHING_SERVICE",
@@ -38,109 +39,21 @@ WOT_SERVICE = "_wot._tcp.local."
 AddressSource = Callable[[], Sequence[str]]
 """Returns the addresses to advertise; called at start and on every watcher tick."""
 
+# How long after an address change the sockets are re-checked (IPv6 DAD takes a few seconds).
+_SETTLE_SECONDS = 30.0
+
 # DNS labels are at most 63 bytes; an instance name longer than that cannot be registered.
 _MAX_INSTANCE_BYTES = 63
 
 
-def _bare(address: str) -> str:
-    """An address without an IPv6 zone (`fe80::1%eth0` -> `fe80::1`)."""
-    return address.split("%", 1)[0]
-
-
-def _adapter_ips(adapter: Any) -> list[tuple[str, int]]:
-    """The (address, version) pairs of an ifaddr adapter; ifaddr gives IPv6 as a tuple."""
-    out: list[tuple[str, int]] = []
-    for ip in adapter.ips:
-        raw = ip.ip[0] if isinstance(ip.ip, tuple) else ip.ip
-        out.append((_bare(str(raw)), 6 if isinstance(ip.ip, tuple) else 4))
-    return out
-
-
-def _is_address(text: str) -> bool:
-    try:
-        ipaddress.ip_address(_bare(text))
-    except ValueError:
-        return False
-    return True
-
-
-def _selected(
-    interfaces: Sequence[str] | None, adapters: Iterable[Any]
-) -> list[tuple[str, int, Any]]:
-    """(address, version, adapter) for the chosen interfaces, in adapter order, deduplicated.
-
-    None or empty means every non-loopback interface. Otherwise each entry is an address (kept
-    even if no adapter holds it, so an explicit choice is honoured) or an interface name.
-    """
-    adapters = list(adapters)
-    chosen: list[tuple[str, int, Any]] = []
-    if not interfaces:
-        for adapter in adapters:
-            for addr, version in _adapter_ips(adapter):
-                if not ipaddress.ip_address(addr).is_loopback:
-                    chosen.append((addr, version, adapter))
-    else:
-        for entry in interfaces:
-            if _is_address(entry):
-                addr = str(ipaddress.ip_address(_bare(entry)))
-                owner = next((a for a in adapters for ip, _ in _adapter_ips(a) if ip == addr), None)
-                chosen.append((addr, ipaddress.ip_address(addr).version, owner))
-            else:
-                for adapter in adapters:
-                    if entry in (adapter.name, adapter.nice_name):
-                        chosen.extend((ip, v, adapter) for ip, v in _adapter_ips(adapter))
-    unique: dict[str, tuple[str, int, Any]] = {}
-    for item in chosen:
-        unique.setdefault(item[0], item)
-    return list(unique.values())
-
-
-def interface_addresses(
-    interfaces: Sequence[str] | None = None, *, adapters: Iterable[Any] | None = None
-) -> list[str]:
-    """Addresses (IPv4 and IPv6, no zone) of the chosen interfaces; None means all non-loopback."""
-    found = ifaddr.get_adapters() if adapters is None else adapters
-    return [addr for addr, _, _ in _selected(interfaces, found)]
-
-
-def _socket_interfaces(
-    interfaces: Sequence[str] | None, adapters: Iterable[Any] | None = None
-) -> list[str | int]:
-    """What python-zeroconf should bind to: IPv4 addresses, and IPv6 interface indexes."""
-    found = ifaddr.get_adapters() if adapters is None else adapters
-    out: list[str | int] = []
-    for addr, version, adapter in _selected(interfaces, found):
-        if version == 4:
-            out.append(addr)
-        elif adapter is not None and adapter.index is not None and adapter.index not in out:
-            # IPv6 multicast is joined per interface, so one entry per index is enough.
-            out.append(int(adapter.index))
-    return out
-
-
 def _ip_version(interfaces: Sequence[str] | None) -> IPVersion:
     """Both families unless the choice is only addresses of one family."""
-    if not interfaces or not all(_is_address(i) for i in interfaces):
+    if not interfaces or not all(is_address(i) for i in interfaces):
         return IPVersion.All
-    versions = {ipaddress.ip_address(_bare(i)).version for i in interfaces}
+    versions = {ipaddress.ip_address(i.split("%", 1)[0]).version for i in interfaces}
     if versions == {4}:
         return IPVersion.V4Only
     return IPVersion.V6Only if versions == {6} else IPVersion.All
-
-
-def host_names(*, adapters: Iterable[Any] | None = None) -> frozenset[str]:
-    """Lower-case names and bare addresses this host answers to, for a Host-header check.
-
-    The hostname, `<hostname>.local`, `localhost`, the loopback addresses and every interface
-    address (IPv6 without zone or brackets). Cheap enough to call again when addresses change.
-    """
-    hostname = socket.gethostname().lower()
-    short = hostname.split(".", 1)[0]
-    names = {"localhost", "127.0.0.1", "::1", hostname, short, f"{short}.local"}
-    found = ifaddr.get_adapters() if adapters is None else adapters
-    for adapter in found:
-        names.update(str(ipaddress.ip_address(a)) for a, _ in _adapter_ips(adapter))
-    return frozenset(n for n in names if n)
 
 
 def _instance_name(name: str) -> str:
@@ -196,6 +109,7 @@ class Advertiser:
         self._addresses: list[str] = []
         self._infos: dict[str, AsyncServiceInfo] = {}
         self._watcher: asyncio.Task[None] | None = None
+        self._rescan_until = 0.0
         self._lock = asyncio.Lock()
 
     @property
@@ -245,14 +159,15 @@ class Advertiser:
         if self._injected is not None:
             return self._injected
         version = _ip_version(self.interfaces)
+        chosen = multicast_interfaces(self.interfaces)
         try:
-            return AsyncZeroconf(interfaces=_socket_interfaces(self.interfaces), ip_version=version)
+            return AsyncZeroconf(interfaces=chosen, ip_version=version)
         except OSError:
             if version is IPVersion.V4Only:
                 raise
             # A kernel booted without IPv6 (common on Pi images) cannot open the dual-stack socket.
             log.warning("mDNS: IPv6 unavailable, advertising over IPv4 only", exc_info=True)
-            v4 = [i for i in _socket_interfaces(self.interfaces) if isinstance(i, str)]
+            v4 = [i for i in chosen if isinstance(i, str)]
             return AsyncZeroconf(interfaces=v4, ip_version=IPVersion.V4Only)
 
     async def start(self) -> None:
@@ -317,21 +232,26 @@ class Advertiser:
             if zc is None or not self._infos:
                 return False
             addresses = list(self._addresses_of())
-            if addresses == self._addresses:
-                return False
-            self._addresses = addresses
-            log.info("mDNS: addresses changed to %s, re-announcing", addresses)
-            pending = []
-            for type_, old in list(self._infos.items()):
-                info = self._info(type_, old.name)
-                self._infos[type_] = info
-                pending.append(await zc.async_update_service(info))
-            await asyncio.gather(*pending)
+            changed = addresses != self._addresses
+            if changed:
+                self._addresses = addresses
+                log.info("mDNS: addresses changed to %s, re-announcing", addresses)
+                pending = []
+                for type_, old in list(self._infos.items()):
+                    info = self._info(type_, old.name)
+                    self._infos[type_] = info
+                    pending.append(await zc.async_update_service(info))
+                await asyncio.gather(*pending)
             update_interfaces = getattr(zc, "async_update_interfaces", None)
-            if zc is not self._injected and update_interfaces is not None:
-                # Sockets for interfaces that appeared since start (python-zeroconf >= 0.150).
-                await update_interfaces(_socket_interfaces(self.interfaces))
-            return True
+            now = asyncio.get_running_loop().time()
+            if changed:
+                self._rescan_until = now + _SETTLE_SECONDS
+            if now <= self._rescan_until and zc is not self._injected and update_interfaces:
+                # Open sockets on interfaces that appeared since start (python-zeroconf >= 0.150).
+                # A new IPv6 address cannot be bound while duplicate address detection runs, so
+                # the sockets are reconciled again on each call for a while after a change.
+                await update_interfaces(multicast_interfaces(self.interfaces))
+            return changed
 
     async def _watch(self) -> None:
         while True:

@@ -9,14 +9,8 @@ from typing import Any
 import pytest
 from zeroconf import IPVersion
 
-from appliance.discovery import (
-    Advertiser,
-    _instance_name,
-    _ip_version,
-    _socket_interfaces,
-    host_names,
-    interface_addresses,
-)
+from appliance.addresses import host_names, interface_addresses, multicast_interfaces
+from appliance.discovery import Advertiser, _instance_name, _ip_version
 
 
 def adapter(name: str, index: int, *ips: Any) -> SimpleNamespace:
@@ -56,10 +50,10 @@ def test_interface_names_and_addresses_limit_the_choice() -> None:
     assert interface_addresses(["missing0"], adapters=ADAPTERS) == []
 
 
-def test_socket_interfaces_are_ipv4_addresses_and_one_ipv6_index_per_interface() -> None:
-    assert _socket_interfaces(None, ADAPTERS) == ["192.168.1.20", 2, "10.0.0.5", 3]
-    assert _socket_interfaces(["127.0.0.1"], ADAPTERS) == ["127.0.0.1"]
-    assert _socket_interfaces(["2001:db8::20"], ADAPTERS) == [2]
+def testmulticast_interfaces_are_ipv4_addresses_and_one_ipv6_index_per_interface() -> None:
+    assert multicast_interfaces(None, ADAPTERS) == ["192.168.1.20", 2, "10.0.0.5", 3]
+    assert multicast_interfaces(["127.0.0.1"], ADAPTERS) == ["127.0.0.1"]
+    assert multicast_interfaces(["2001:db8::20"], ADAPTERS) == [2]
 
 
 def test_ip_version_follows_the_choice() -> None:
