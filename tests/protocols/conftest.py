@@ -113,9 +113,9 @@ async def started(app: Quart) -> AsyncIterator[QuartClient]:
         yield test_app.test_client()
 
 
-async def eventually(condition: Callable[[], Any], timeout: float = TIMEOUT) -> Any:
+async def eventually(condition: Callable[[], Any], within: float = TIMEOUT) -> Any:
     """Wait until ``condition()`` (sync or async) is truthy and return it."""
-    deadline = time.monotonic() + timeout
+    deadline = time.monotonic() + within
     while True:
         result = condition()
         if isinstance(result, Awaitable):
@@ -123,7 +123,7 @@ async def eventually(condition: Callable[[], Any], timeout: float = TIMEOUT) -> 
         if result:
             return result
         if time.monotonic() > deadline:
-            raise AssertionError(f"condition not met within {timeout} s")
+            raise AssertionError(f"condition not met within {within} s")
         await asyncio.sleep(0.005)
 
 
@@ -170,9 +170,9 @@ class Socket:
         """Send ``message`` (JSON-encoded unless it is already a string)."""
         await self._send(message if isinstance(message, str) else json.dumps(message))
 
-    async def receive(self, timeout: float = TIMEOUT) -> Any:
+    async def receive(self, within: float = TIMEOUT) -> Any:
         """The next message, decoded."""
-        raw = await asyncio.wait_for(self._recv(), timeout)
+        raw = await asyncio.wait_for(self._recv(), within)
         return json.loads(raw)
 
     async def nothing_within(self, seconds: float = 0.1) -> bool:
