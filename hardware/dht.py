@@ -24,7 +24,7 @@ DEFAULT_DHT_PIN = 4
 MIN_READ_INTERVAL = 2.0
 #: Attempts per ``read`` call; with the 2 s spacing one read blocks for at most about 2 s more.
 DEFAULT_ATTEMPTS = 2
-#: Outside these the DHT22's range; a value out there is a corrupted frame that passed the checksum.
+#: The DHT22's range; a value outside it is a corrupted frame that passed the checksum.
 PLAUSIBLE_TEMPERATURE_C = (-40.0, 80.0)
 PLAUSIBLE_HUMIDITY_PCT = (0.0, 100.0)
 
@@ -148,7 +148,10 @@ class DhtSensor:
         return self._tracker.failed(error)
 
     def close(self) -> None:
-        """Release the pin (``exit()`` on the device); idempotent."""
+        """Release the pin (``exit()`` on the device); idempotent.
+
+        It waits for a read in progress, so async code calls it with ``asyncio.to_thread`` too.
+        """
         with self._lock:
             if self._closed:
                 return

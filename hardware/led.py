@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections import deque
 from typing import Protocol
 
 from .errors import HardwareError
@@ -10,6 +11,8 @@ from .gamma import DEFAULT_GAMMA, check_gamma, duty_for_level
 from .pins import DEFAULT_LED_PIN, DEFAULT_PWM_FREQUENCY, check_frequency, check_pin
 
 log = logging.getLogger(__name__)
+
+HISTORY_LENGTH = 1000
 
 
 class Led(Protocol):
@@ -44,8 +47,9 @@ class SimulatedLed:
         self.gamma = check_gamma(gamma)
         self._level = 0.0
         self.duty_cycle = 0.0
-        #: Every duty cycle applied, in order, so tests can check ramps.
-        self.history: list[float] = []
+        #: Recent duty cycles in order, so tests can check ramps; bounded because a
+        #: simulated appliance may run for months.
+        self.history: deque[float] = deque(maxlen=HISTORY_LENGTH)
         self.closed = False
 
     @property

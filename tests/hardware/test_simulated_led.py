@@ -12,7 +12,7 @@ def test_records_gamma_corrected_duty_cycles() -> None:
     for level in (100, 50, 0):
         led.set_level(level)
     assert isinstance(led, SimulatedLed)
-    assert led.history == pytest.approx([100.0, 100 * 0.5**2.2, 0.0])
+    assert list(led.history) == pytest.approx([100.0, 100 * 0.5**2.2, 0.0])
     assert led.level == 0
     assert led.duty_cycle == 0.0
 
@@ -42,3 +42,11 @@ def test_close_turns_off_and_refuses_levels() -> None:
     assert led.closed and led.duty_cycle == 0.0
     with pytest.raises(HardwareError):
         led.set_level(10)
+
+
+def test_history_is_bounded() -> None:
+    led = SimulatedLed()
+    for step in range(5000):
+        led.set_level(step % 101)
+    assert len(led.history) == 1000
+    assert led.history[-1] == pytest.approx(led.duty_cycle)
