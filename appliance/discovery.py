@@ -42,8 +42,8 @@ AddressSource = Callable[[], Sequence[str]]
 # How long after an address change the sockets are re-checked (IPv6 DAD takes a few seconds).
 _SETTLE_SECONDS = 30.0
 
-# DNS labels are at most 63 bytes; an instance name longer than that cannot be registered.
-_MAX_INSTANCE_BYTES = 63
+# DNS labels are at most 63 bytes; keep room for the "-2" a name conflict appends.
+_MAX_INSTANCE_BYTES = 60
 
 
 def _ip_version(interfaces: Sequence[str] | None) -> IPVersion:
