@@ -71,15 +71,18 @@ async def thing_socket(thing_id: int | None = None) -> None:
     except NotFound:
         await websocket.close(1008)
         return
-    await websocket.accept()
     session = Session(state.options.max_websocket_queue)
+    # Joined before the handshake completes: a client hears every change made after it
+    # sees the socket open (what it missed before is in the REST state).
     served.hub.join(session)
-    tasks = [
-        asyncio.ensure_future(_receive(served, session, state.options.max_body_size)),
-        asyncio.ensure_future(_send(session)),
-        asyncio.ensure_future(session.overflowed.wait()),
-    ]
+    tasks: list[asyncio.Future[Any]] = []
     try:
+        await websocket.accept()
+        tasks = [
+            asyncio.ensure_future(_receive(served, session, state.options.max_body_size)),
+            asyncio.ensure_future(_send(session)),
+            asyncio.ensure_future(session.overflowed.wait()),
+        ]
         done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
         if tasks[2] in done:
             await websocket.close(CLOSE_TOO_SLOW, "too slow to keep up")

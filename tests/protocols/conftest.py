@@ -186,9 +186,17 @@ class Socket:
 
 @contextlib.asynccontextmanager
 async def quart_socket(client: QuartClient, path: str) -> AsyncIterator[Socket]:
-    """A websocket to ``path`` through the test client."""
+    """A websocket to ``path`` through the test client, once the server has taken it up.
+
+    The test client does not wait for the handshake, so one round trip (a frame that
+    only earns this socket an error) makes sure the session hears the thing's changes.
+    """
     async with client.websocket(path) as ws:
-        yield Socket(ws.send, ws.receive)
+        socket = Socket(ws.send, ws.receive)
+        await socket.send("{}")
+        message = await socket.receive()
+        assert message["messageType"] == "error", message
+        yield socket
 
 
 @contextlib.asynccontextmanager
