@@ -14,7 +14,6 @@ from typing import Any
 from quart import Blueprint, Quart
 
 from .protocols.app import ASGIMiddleware, create_app
-from .protocols.hosts import local_names
 from .protocols.state import Options
 from .thing import Thing
 from .things import MultipleThings, SingleThing, ThingsCollection
@@ -111,6 +110,7 @@ class WebThingServer:
         )
         self.app: Quart | None = None
         self.advertiser: Any = None
+        self._discovery_task: asyncio.Task[None] | None = None
 
     @property
     def name(self) -> str:
@@ -118,8 +118,8 @@ class WebThingServer:
         return self.things.name
 
     def host_names(self) -> set[str]:
-        """Names the Host header may carry."""
-        names = local_names() | set(self.allowed_hosts)
+        """Names the Host header may carry besides the machine's own names and addresses."""
+        names = set(self.allowed_hosts)
         if self.hostname:
             names |= {self.hostname, f"{self.hostname}.local"}
         return names
@@ -143,7 +143,9 @@ class WebThingServer:
         @app.before_serving
         async def _startup() -> None:
             if self.discovery:
-                await self._start_discovery()
+                # mDNS probing takes about two seconds: announce in the background rather
+                # than keep clients waiting for the first answer.
+                self._discovery_task = asyncio.create_task(self._start_discovery())
             for handler in self.additional_on_startup:
                 await _call(handler)
 
@@ -151,9 +153,7 @@ class WebThingServer:
         async def _shutdown() -> None:
             for handler in self.additional_on_shutdown:
                 await _call(handler)
-            if self.advertiser is not None:
-                await self.advertiser.stop()
-                self.advertiser = None
+            await self._stop_discovery()
 
         self.app = app
         return app
@@ -168,7 +168,19 @@ class WebThingServer:
             tls=self.tls,
             interfaces=self.discovery_interfaces,
         )
-        await self.advertiser.start()
+        try:
+            await self.advertiser.start()
+        except Exception:  # a network without multicast must not take the things down
+            log.exception("mDNS advertising failed; the things are served but not announced")
+
+    async def _stop_discovery(self) -> None:
+        task, self._discovery_task = self._discovery_task, None
+        if task is not None and not task.done():
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+        if self.advertiser is not None:
+            await self.advertiser.stop()
+            self.advertiser = None
 
     def hypercorn_config(self) -> Any:
         """The Hypercorn configuration ``serve`` uses."""

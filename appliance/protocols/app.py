@@ -12,7 +12,7 @@ from werkzeug.exceptions import HTTPException
 
 from ..errors import ApplianceError, MethodNotAllowed, NotFound, PayloadTooLarge
 from ..things import ThingsCollection
-from . import websocket, webthings
+from . import page, websocket, webthings
 from .asgi import FrontDoor
 from .hosts import HostCheck
 from .state import AppState, Options, app_state
@@ -32,8 +32,8 @@ def create_app(
 ) -> Quart:
     """A Quart app serving ``collection``.
 
-    ``allowed_hosts`` are the names the Host header may carry besides the loopback names;
-    ``None`` turns the DNS-rebinding check off. ``middlewares`` wrap the app inside the
+    ``allowed_hosts`` are names the Host header may carry besides the machine's own names
+    and addresses; ``None`` turns the DNS-rebinding check off. ``middlewares`` wrap the app inside the
     Host check, first listed innermost. Things are built when the app starts
     serving and closed (running actions cancelled) when it stops.
     """
@@ -45,6 +45,7 @@ def create_app(
 
     webthings.register(app, state)
     websocket.register_for(app)
+    page.register(app, state)
 
     @app.errorhandler(ApplianceError)
     async def _appliance_error(error: ApplianceError) -> Response:

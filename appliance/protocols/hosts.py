@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import time
+from collections.abc import Callable, Iterable
+
+from ..addresses import host_names
 
 LOOPBACK_NAMES = frozenset({"localhost", "localhost.localdomain", "127.0.0.1", "::1"})
 
@@ -23,40 +26,47 @@ class HostCheck:
 
     A browser page served from an attacker's domain can rebind that domain to the
     appliance's address; its requests then still carry the attacker's Host, which is what
-    this refuses.
+    this refuses. The machine's own names come from ``provider`` and are read again (at most
+    every ``refresh_interval`` seconds) when an unknown name arrives, so an address that
+    DHCP or a late Wi-Fi gave the machine is accepted without a restart.
     """
 
-    def __init__(self, names: Iterable[str]) -> None:
-        self.names = frozenset(split_host(n) for n in names) | LOOPBACK_NAMES
-        self._seen: dict[str, bool] = {}
+    def __init__(
+        self,
+        extra_names: Iterable[str] = (),
+        *,
+        provider: Callable[[], Iterable[str]] = host_names,
+        refresh_interval: float = 10.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.extra = frozenset(split_host(n) for n in extra_names) | LOOPBACK_NAMES
+        self.provider = provider
+        self.refresh_interval = refresh_interval
+        self.clock = clock
+        self._refreshed = -float("inf")
+        self.names = self.extra
+        self._allowed: set[str] = set()  # raw Host values already accepted: the hot path
+        self.refresh()
+
+    def refresh(self) -> None:
+        """Read the machine's names again."""
+        self.names = self.extra | frozenset(split_host(n) for n in self.provider())
+        self._refreshed = self.clock()
+
+    def _known(self, name: str) -> bool:
+        return name in self.names or name.startswith("127.")
 
     def allows(self, host: str | None) -> bool:
         """True if ``host`` (a Host header value, port optional) is one of ours."""
         if host is None:
             return False
-        verdict = self._seen.get(host)
-        if verdict is None:
-            verdict = split_host(host) in self.names or split_host(host).startswith("127.")
-            if len(self._seen) < 256:  # a small memo: the hot path sees a handful of values
-                self._seen[host] = verdict
-        return verdict
-
-
-def local_names() -> set[str]:
-    """The names and addresses this machine answers to: its hostname, ``<hostname>.local``
-    and every interface address (IPv6 without a scope)."""
-    import socket
-
-    import ifaddr
-
-    hostname = socket.gethostname().lower()
-    names = {
-        hostname,
-        f"{hostname}.local",
-        hostname.split(".")[0],
-        f"{hostname.split('.')[0]}.local",
-    }
-    for adapter in ifaddr.get_adapters():
-        for ip in adapter.ips:
-            names.add(ip.ip[0] if isinstance(ip.ip, tuple) else ip.ip)
-    return names
+        if host in self._allowed:
+            return True
+        name = split_host(host)
+        known = self._known(name)
+        if not known and self.clock() - self._refreshed >= self.refresh_interval:
+            self.refresh()
+            known = self._known(name)
+        if known and len(self._allowed) < 256:
+            self._allowed.add(host)
+        return known
