@@ -33,8 +33,8 @@ def create_app(
     """A Quart app serving ``collection``.
 
     ``allowed_hosts`` are names the Host header may carry besides the machine's own names
-    and addresses; ``None`` turns the DNS-rebinding check off. ``middlewares`` wrap the app inside the
-    Host check, first listed innermost. Things are built when the app starts
+    and addresses; ``None`` turns the DNS-rebinding check off. ``middlewares`` wrap the app
+    inside the Host check, first listed innermost. Things are built when the app starts
     serving and closed (running actions cancelled) when it stops.
     """
     options = options or Options()
