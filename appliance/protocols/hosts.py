@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import time
 from collections.abc import Callable, Iterable
 
@@ -19,6 +20,14 @@ def split_host(host: str) -> str:
     if host.count(":") == 1:  # name:port; more colons means a bare IPv6 address
         host = host.split(":", 1)[0]
     return host.rstrip(".")
+
+
+def _is_loopback_address(name: str) -> bool:
+    # An address, not a prefix match: "127.evil.com" is a name an attacker can rebind.
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        return False
 
 
 class HostCheck:
@@ -54,7 +63,7 @@ class HostCheck:
         self._refreshed = self.clock()
 
     def _known(self, name: str) -> bool:
-        return name in self.names or name.startswith("127.")
+        return name in self.names or _is_loopback_address(name)
 
     def allows(self, host: str | None) -> bool:
         """True if ``host`` (a Host header value, port optional) is one of ours."""
