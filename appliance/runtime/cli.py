@@ -138,7 +138,7 @@ def serve(args: argparse.Namespace) -> int:
     except ConfigError as exc:
         log.error("invalid config: %s", exc)
         return 1
-    setup_logging(config.logging.level)
+    setup_logging(config.logging.level_name)
     try:
         appliance = build_appliance(config)
     except (HardwareError, ValueError) as exc:

@@ -88,16 +88,20 @@ class StateConfig(_Section):
     dir: Annotated[str, msgspec.Meta(min_length=1)] = DEFAULT_STATE_DIR
 
 
+LogLevel = Literal[
+    "DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL", "debug", "info", "warning", "error", "critical"
+]
+
+
 class LoggingConfig(_Section):
-    """``[logging]``: how much goes to the journal."""
+    """``[logging]``: how much goes to the journal (either case)."""
 
-    level: str = "INFO"
+    level: LogLevel = "INFO"
 
-    def __post_init__(self) -> None:
-        level = self.level.upper()
-        if level not in LOG_LEVELS:
-            raise ValueError(f"level must be one of {', '.join(LOG_LEVELS)}, got {self.level!r}")
-        self.level = level
+    @property
+    def level_name(self) -> str:
+        """The level as the logging module names it ("INFO")."""
+        return self.level.upper()
 
 
 class Config(_Section):

@@ -67,6 +67,7 @@ class StateStore:
 
     def load(self) -> LampState:
         """The saved state, or the defaults (with a warning) if it is missing or unreadable."""
+        self._remove_leftovers()
         try:
             data = self.path.read_bytes()
         except FileNotFoundError:
@@ -82,6 +83,12 @@ class StateStore:
             return LampState()
         self.saved = state
         return state
+
+    def _remove_leftovers(self) -> None:
+        # A crash mid-write leaves its temporary file behind; the real file is intact.
+        with contextlib.suppress(OSError):
+            for leftover in self.path.parent.glob(f".{self.path.name}.*.tmp"):
+                leftover.unlink(missing_ok=True)
 
     def save_now(self, state: LampState) -> None:
         """Write ``state`` at once, blocking (for scripts and for the last save at exit)."""
