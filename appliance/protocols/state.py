@@ -41,6 +41,8 @@ class Options:
     context: str = "https://webthings.io/schemas"
     max_body_size: int = 64 * 1024
     max_websocket_queue: int = 1024
+    sse_keepalive: float = 15.0  # seconds between keepalive comments on idle SSE streams
+    sse_replay: int = 256  # changes per thing kept for SSE Last-Event-ID resumption
 
 
 @dataclass(eq=False)

@@ -1,0 +1,276 @@
+"""The W3C WoT Thing Description 1.1 dialect (``forms``), from the same model as the WebThings one.
+
+Every affordance and the thing itself carry forms with an explicit ``op``, ``href`` and
+``contentType``: the HTTP Basic profile's plain JSON routes, the HTTP SSE profile's event
+streams, and the Web Thing Protocol websocket. The hrefs are relative to ``base`` (the
+thing's URL with a trailing slash, so they resolve under it); the websocket form is
+absolute because its scheme differs. The same relative paths (:data:`PATHS`) are the
+protocols layer's URL rules, so the description and the routes cannot drift apart.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from ..action import Action, ActionStatus
+from ..thing import Thing
+
+TD_CONTEXT = "https://www.w3.org/2022/wot/td/v1.1"
+DISCOVERY_CONTEXT = "https://www.w3.org/2022/wot/discovery"
+TD_MEDIA_TYPE = "application/td+json"
+HTTP_BASIC_PROFILE = "https://www.w3.org/2022/wot/profile/http-basic/v1"
+HTTP_SSE_PROFILE = "https://www.w3.org/2022/wot/profile/http-sse/v1"
+WTP_SUBPROTOCOL = "webthingprotocol"
+JSON = "application/json"
+NOSEC = {"nosec_sc": {"scheme": "nosec"}}
+
+# Relative to the thing's URL. Kept apart from the WebThings routes (``properties/<name>``
+# there answers ``{name: value}``; the W3C readproperty answers the bare value).
+PATHS = {
+    "properties": "wot/properties",
+    "property": "wot/properties/{name}",
+    "actions": "wot/actions",
+    "action": "wot/actions/{name}",
+    "action_request": "wot/actions/{name}/{action_id}",
+    "observe_all": "wot/sse/properties",
+    "observe": "wot/sse/properties/{name}",
+    "events": "wot/sse/events",
+    "event": "wot/sse/events/{name}",
+}
+
+# What an affordance's metadata may say about the affordance itself; the rest of an
+# event's metadata is the schema of its data (the WebThings dialect mixes the two).
+_AFFORDANCE_KEYS = frozenset({"@type", "title", "titles", "description", "descriptions"})
+# WebThings-only or protocol keys never copied from metadata into a W3C affordance.
+_DROPPED = frozenset({"links", "forms", "href"})
+
+# The HTTP Basic profile's action states; our created/pending are its pending/running.
+STATE = {
+    ActionStatus.CREATED: "pending",
+    ActionStatus.PENDING: "running",
+    ActionStatus.COMPLETED: "completed",
+    ActionStatus.FAILED: "failed",
+    ActionStatus.CANCELLED: "failed",
+}
+
+
+def href(kind: str, **parts: str) -> str:
+    """The relative href of route ``kind`` (a key of :data:`PATHS`)."""
+    return PATHS[kind].format(**parts)
+
+
+def is_synchronous(metadata: dict[str, Any]) -> bool:
+    """Whether an action answers with its output (``synchronous: true`` in its metadata)."""
+    return metadata.get("synchronous") is True
+
+
+def _form(href_: str, op: str | list[str], **extra: Any) -> dict[str, Any]:
+    return {"href": href_, "op": op, "contentType": JSON, **extra}
+
+
+def _sse_form(href_: str, op: list[str]) -> dict[str, Any]:
+    # contentType is the JSON of each event's data: node-wot decodes every message with it.
+    # No `response` member: node-wot would compare it with that JSON type and drop the data.
+    return _form(href_, op, subprotocol="sse")
+
+
+def _wtp_form(ws_href: str, op: list[str]) -> dict[str, Any]:
+    return _form(ws_href, op, subprotocol=WTP_SUBPROTOCOL)
+
+
+def _clean(metadata: dict[str, Any]) -> dict[str, Any]:
+    return {k: copy.deepcopy(v) for k, v in metadata.items() if k not in _DROPPED}
+
+
+def _properties(thing: Thing, ws_href: str) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for name, prop in thing.properties.items():
+        affordance = _clean(prop.metadata)
+        affordance.setdefault("observable", True)
+        ops = ["readproperty"] if prop.read_only else ["readproperty", "writeproperty"]
+        observe = ["observeproperty", "unobserveproperty"]
+        affordance["forms"] = [
+            _form(href("property", name=name), ops),
+            _sse_form(href("observe", name=name), observe),
+            _wtp_form(ws_href, ops + observe),
+        ]
+        out[name] = affordance
+    return out
+
+
+def _actions(thing: Thing, ws_href: str) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for name, available in thing.available_actions.items():
+        affordance = _clean(available.metadata)
+        synchronous = is_synchronous(available.metadata)
+        affordance["synchronous"] = synchronous
+        # queryaction/cancelaction over HTTP use the URL an asynchronous invocation returns
+        # (Location and the ActionStatus href), as the HTTP Basic profile does.
+        wtp_ops = ["invokeaction"]
+        if not synchronous:
+            wtp_ops += ["queryaction", "cancelaction"]
+        affordance["forms"] = [
+            _form(href("action", name=name), "invokeaction"),
+            _wtp_form(ws_href, wtp_ops),
+        ]
+        out[name] = affordance
+    return out
+
+
+def event_data_schema(metadata: dict[str, Any]) -> dict[str, Any] | None:
+    """The schema of an event's data: its ``data`` member, or the non-annotation keys."""
+    data = metadata.get("data")
+    if isinstance(data, dict):
+        return copy.deepcopy(data)
+    schema = {
+        k: copy.deepcopy(v)
+        for k, v in metadata.items()
+        if k not in _AFFORDANCE_KEYS and k not in _DROPPED
+    }
+    return schema or None
+
+
+def _events(thing: Thing, ws_href: str) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for name, metadata in thing.available_events.items():
+        affordance = {k: copy.deepcopy(v) for k, v in metadata.items() if k in _AFFORDANCE_KEYS}
+        data = event_data_schema(metadata)
+        if data is not None:
+            affordance["data"] = data
+        ops = ["subscribeevent", "unsubscribeevent"]
+        affordance["forms"] = [_sse_form(href("event", name=name), ops), _wtp_form(ws_href, ops)]
+        out[name] = affordance
+    return out
+
+
+def _root_forms(thing: Thing, ws_href: str) -> list[dict[str, Any]]:
+    forms: list[dict[str, Any]] = []
+    wtp: list[str] = []
+    if thing.properties:
+        forms.append(_form(href("properties"), ["readallproperties", "writemultipleproperties"]))
+        forms.append(
+            _sse_form(href("observe_all"), ["observeallproperties", "unobserveallproperties"])
+        )
+        wtp += [
+            "readallproperties",
+            "readmultipleproperties",
+            "writeallproperties",
+            "writemultipleproperties",
+            "observeallproperties",
+            "unobserveallproperties",
+        ]
+    forms.append(_form(href("actions"), "queryallactions"))
+    wtp.append("queryallactions")
+    if thing.available_events:
+        forms.append(_sse_form(href("events"), ["subscribeallevents", "unsubscribeallevents"]))
+        wtp += ["subscribeallevents", "unsubscribeallevents"]
+    forms.append(_wtp_form(ws_href, wtp))
+    return forms
+
+
+def thing_description(
+    thing: Thing,
+    *,
+    href_prefix: str,
+    origin: str,
+    ws_origin: str,
+    extra_context: str | None = None,
+) -> dict[str, Any]:
+    """The W3C TD 1.1 of ``thing`` served at ``origin + href_prefix``.
+
+    ``extra_context`` (the WebThings schemas by default in the server) defines the
+    capability terms used in ``@type``.
+    """
+    path = href_prefix or "/"
+    ws_href = f"{ws_origin}{path}"
+    context: list[Any] = [TD_CONTEXT]
+    if extra_context and extra_context != TD_CONTEXT:
+        context.append(extra_context)
+    description: dict[str, Any] = {
+        "@context": context,
+        "id": thing.id,
+        "title": thing.title,
+    }
+    if thing.type:
+        description["@type"] = list(thing.type)
+    if thing.description:
+        description["description"] = thing.description
+    description.update(
+        {
+            "base": f"{origin}{href_prefix}/",
+            "profile": [HTTP_BASIC_PROFILE, HTTP_SSE_PROFILE],
+            "securityDefinitions": copy.deepcopy(NOSEC),
+            "security": "nosec_sc",
+            "properties": _properties(thing, ws_href),
+            "actions": _actions(thing, ws_href),
+            "events": _events(thing, ws_href),
+            "forms": _root_forms(thing, ws_href),
+        }
+    )
+    return description
+
+
+def action_status(action: Action, href_prefix: str) -> dict[str, Any]:
+    """The HTTP Basic profile's ActionStatus object of a request."""
+    status: dict[str, Any] = {
+        "status": STATE[action.status],
+        "href": f"{href_prefix}/{href('action_request', name=action.name, action_id=action.id)}",
+        "timeRequested": action.time_requested,
+    }
+    if action.time_completed is not None:
+        status["timeEnded"] = action.time_completed
+    if action.status is ActionStatus.COMPLETED and action.output is not None:
+        status["output"] = action.output
+    error = action_error(action)
+    if error is not None:
+        status["error"] = error
+    return status
+
+
+def action_error(action: Action) -> dict[str, Any] | None:
+    """A failed or cancelled request's error as RFC 9457 Problem Details, else None."""
+    if action.status is ActionStatus.FAILED:
+        return {
+            "type": "about:blank",
+            "title": "Internal Server Error",
+            "status": 500,
+            "detail": action.error or "the action failed",
+        }
+    if action.status is ActionStatus.CANCELLED:
+        return {
+            "type": "about:blank",
+            "title": "Conflict",
+            "status": 409,
+            "detail": "the action was cancelled before it completed",
+        }
+    return None
+
+
+def directory_description(*, origin: str, base_path: str, things_href: str) -> dict[str, Any]:
+    """The TD of a minimal WoT Discovery Thing Description Directory listing the served TDs."""
+    return {
+        "@context": [TD_CONTEXT, DISCOVERY_CONTEXT],
+        "@type": "ThingDirectory",
+        "title": "Thing Description Directory",
+        "base": f"{origin}{base_path}/",
+        "securityDefinitions": copy.deepcopy(NOSEC),
+        "security": "nosec_sc",
+        "properties": {
+            "things": {
+                "description": "The Thing Descriptions of the things served here",
+                "type": "array",
+                "items": {"type": "object"},
+                "readOnly": True,
+                "observable": False,
+                "forms": [
+                    {
+                        "href": things_href,
+                        "op": "readproperty",
+                        "contentType": "application/ld+json",
+                        "htv:methodName": "GET",
+                    }
+                ],
+            }
+        },
+    }
