@@ -12,7 +12,7 @@ from werkzeug.exceptions import HTTPException
 
 from ..errors import ApplianceError, MethodNotAllowed, NotFound, PayloadTooLarge
 from ..things import ThingsCollection
-from . import page, websocket, webthings
+from . import page, w3c, websocket, webthings, wtp
 from .asgi import FrontDoor
 from .hosts import HostCheck
 from .state import AppState, Options, app_state
@@ -45,6 +45,8 @@ def create_app(
 
     webthings.register(app, state)
     websocket.register_for(app)
+    w3c.register(app, state)  # W3C WoT: TD 1.1, HTTP Basic and SSE profiles
+    wtp.register(app)  # the Web Thing Protocol on the same websocket URLs
     page.register(app, state)
 
     @app.errorhandler(ApplianceError)
