@@ -6,6 +6,8 @@ far less here than Quart's per-request machinery.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
@@ -28,6 +30,9 @@ CORS_HEADERS: list[tuple[bytes, bytes]] = [
     (b"access-control-allow-methods", b"GET, HEAD, PUT, POST, DELETE, OPTIONS"),
     (b"access-control-expose-headers", b"Location"),
 ]
+# How long a 413 answer waits for the client to finish sending the body it refuses.
+DRAIN_SECONDS = 2.0
+BODYLESS_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 class FrontDoor:
@@ -64,7 +69,39 @@ class FrontDoor:
                 message["headers"] = [*message.get("headers", ()), *CORS_HEADERS]
             await send(message)
 
-        await self.app(scope, receive, send_with_cors)
+        if scope["method"] in BODYLESS_METHODS:
+            await self.app(scope, receive, send_with_cors)
+            return
+        patient_receive, patient_send = _drain_before_413(receive, send_with_cors)
+        await self.app(scope, patient_receive, patient_send)
+
+
+def _drain_before_413(receive: Receive, send: Send) -> tuple[Receive, Send]:
+    """Let a 413 answer end only once the client has sent its whole body (or a timeout).
+
+    The server closes the connection after a response to an unread body; closing with
+    the client's data still arriving resets it, and a client still sending never reads
+    the 413. Quart keeps reading (and discarding) the rest of the body meanwhile.
+    """
+    body_done = asyncio.Event()
+    status = 0
+
+    async def watched_receive() -> Message:
+        message = await receive()
+        if message["type"] != "http.request" or not message.get("more_body", False):
+            body_done.set()
+        return message
+
+    async def patient_send(message: Message) -> None:
+        nonlocal status
+        if message["type"] == "http.response.start":
+            status = message["status"]
+        elif status == 413 and not message.get("more_body", False):
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(body_done.wait(), DRAIN_SECONDS)
+        await send(message)
+
+    return watched_receive, patient_send
 
 
 def _host(scope: Scope) -> str | None:
