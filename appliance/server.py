@@ -165,6 +165,9 @@ class WebThingServer:
             self.name,
             self.port,
             webthing_path=self.base_path or "/",
+            # WoT Discovery: /.well-known/wot is the thing's TD, or a directory's for several.
+            td_path="/.well-known/wot",
+            wot_type="Directory" if isinstance(self.things, MultipleThings) else "Thing",
             tls=self.tls,
             interfaces=self.discovery_interfaces,
         )

@@ -17,6 +17,9 @@ from ..action import Action, ActionStatus
 from ..thing import Thing
 
 TD_CONTEXT = "https://www.w3.org/2022/wot/td/v1.1"
+# TD 1.1 lets a description name the 1.0 context first, then the 1.1 one, so that TD 1.0
+# consumers accept it: node-wot 0.9 validates against a schema that demands the 1.0 URI first.
+TD10_CONTEXT = "https://www.w3.org/2019/wot/td/v1"
 DISCOVERY_CONTEXT = "https://www.w3.org/2022/wot/discovery"
 TD_MEDIA_TYPE = "application/td+json"
 HTTP_BASIC_PROFILE = "https://www.w3.org/2022/wot/profile/http-basic/v1"
@@ -184,8 +187,8 @@ def thing_description(
     """
     path = href_prefix or "/"
     ws_href = f"{ws_origin}{path}"
-    context: list[Any] = [TD_CONTEXT]
-    if extra_context and extra_context != TD_CONTEXT:
+    context: list[Any] = [TD10_CONTEXT, TD_CONTEXT]
+    if extra_context and extra_context not in context:
         context.append(extra_context)
     description: dict[str, Any] = {
         "@context": context,
