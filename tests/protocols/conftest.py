@@ -19,7 +19,7 @@ import pytest
 from quart import Quart
 from quart.testing import QuartClient
 
-from appliance import Action, MultipleThings, Property, Thing, Value, WebThingServer
+from appliance import MultipleThings, Property, Thing, Value, WebThingServer
 
 TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\+00:00$")
 TIMEOUT = 5.0
@@ -71,26 +71,6 @@ class Sensor(Thing):
             )
         )
         return self
-
-
-class Blocker(Action):
-    """Runs until released (or cancelled); tells when it started and how it ended."""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.started = asyncio.Event()
-        self.release = asyncio.Event()
-        self.reached_end = False
-        self.cleaned_up = False
-
-    async def perform_action(self) -> Any:
-        self.started.set()
-        try:
-            await self.release.wait()
-            self.reached_end = True
-            return "released"
-        finally:
-            self.cleaned_up = True
 
 
 def lamp_server(**options: Any) -> WebThingServer:
