@@ -99,8 +99,6 @@ def setup_logging(level: str) -> None:
     logging.basicConfig(
         level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr, force=True
     )
-    # Hypercorn writes its error log to stderr itself; propagating would print it twice.
-    logging.getLogger("hypercorn.error").propagate = False
 
 
 def check_config(path: Path | None) -> int:

@@ -10,7 +10,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -28,13 +28,6 @@ async def until(predicate: Callable[[], bool], within: float = DEADLINE, what: s
         if loop.time() > end:
             raise AssertionError(f"timed out waiting for {what or predicate}")
         await asyncio.sleep(0.005)
-
-
-async def eventually(check: Callable[[], Awaitable[bool]], within: float = DEADLINE) -> None:
-    """Like :func:`until` for an async check."""
-    async with asyncio.timeout(within):
-        while not await check():
-            await asyncio.sleep(0.005)
 
 
 def wait_sync(predicate: Callable[[], bool], within: float = DEADLINE, what: str = "") -> None:
