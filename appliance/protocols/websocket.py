@@ -11,7 +11,7 @@ from quart import Quart, current_app, websocket
 from ..errors import ApplianceError, BadRequest, NotFound, PayloadTooLarge
 from .hub import Session
 from .state import ServedThing, app_state
-from .webthings import thing_paths
+from .webthings import action_input, thing_paths
 from .wire import dumps, loads, websocket_error
 
 # Close codes (RFC 6455): 1008 policy violation, 1013 try again later (client too slow).
@@ -30,10 +30,9 @@ async def handle_message(served: ServedThing, session: Session, raw: str | bytes
     elif kind == "requestAction":
         requests: list[tuple[str, Any]] = []
         for name, body in data.items():
-            if not isinstance(body, dict):
-                raise BadRequest(f'expected {{"{name}": {{"input": ...}}}}')
-            thing.validate_action_input(name, body.get("input"))
-            requests.append((name, body.get("input")))
+            input_ = action_input(name, body)  # the shape REST accepts, extra keys refused
+            thing.validate_action_input(name, input_)
+            requests.append((name, input_))
         for name, input_ in requests:  # all checked first: a bad one starts none
             thing.perform_action(name, input_)
     elif kind == "addEventSubscription":

@@ -40,7 +40,8 @@ def _one_entry(body: Any, what: str) -> tuple[str, Any]:
     return next(iter(body.items()))
 
 
-def _action_input(name: str, request_body: Any) -> Any:
+def action_input(name: str, request_body: Any) -> Any:
+    """The input of one action request ``{"input": ...}``; any other shape is a BadRequest."""
     if not isinstance(request_body, dict) or set(request_body) - {"input"}:
         raise BadRequest(f'expected {{"{name}": {{"input": ...}}}}')
     return request_body.get("input")
@@ -105,7 +106,7 @@ async def post_action(thing_id: int | None = None, name: str | None = None) -> R
     key, body = _one_entry(await read_json(), "action")
     if name is not None and key != name:
         raise BadRequest(f"the body names action {key!r} but the URL names {name!r}")
-    action = served.thing.perform_action(key, _action_input(key, body))
+    action = served.thing.perform_action(key, action_input(key, body))
     description = action.as_action_description(served.href_prefix)
     response = json_response(description, 201)
     response.headers["Location"] = description[key]["href"]

@@ -145,6 +145,7 @@ async def test_unknown_property_action_event_are_404(client: QuartClient) -> Non
         {"fade": {"input": {"brightness": 101, "duration": 1}}},
         {"fade": {"input": {"brightness": 10}}},
         {"fade": 5},
+        {"fade": {"input": {"brightness": 10, "duration": 1}, "priority": "high"}},
         {**FADE, "explode": {}},  # one bad request starts none
     ],
     ids=repr,
@@ -232,6 +233,18 @@ async def test_sessions_leave_the_hub(client: QuartClient, server: WebThingServe
         assert served.hub in served.thing.observers
     await eventually(lambda: not served.hub.sessions)
     assert served.hub not in served.thing.observers
+
+
+async def test_reconnecting_socket_hears_changes(client: QuartClient) -> None:
+    for value in (21, 22):
+        async with quart_socket(client, "/") as ws:
+            assert (
+                await client.put("/properties/brightness", json={"brightness": value})
+            ).status_code == 200
+            assert await ws.receive() == {
+                "messageType": "propertyStatus",
+                "data": {"brightness": value},
+            }
 
 
 async def test_multiple_things_sockets_are_separate() -> None:
