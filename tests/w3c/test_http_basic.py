@@ -36,7 +36,7 @@ async def test_readproperty_answers_the_bare_value(lamp: QuartClient) -> None:
 
 
 async def test_writeproperty_puts_the_bare_value_and_answers_204(lamp: QuartClient) -> None:
-    status, body, response = await call(lamp, "PUT", "/wot/properties/brightness", 70)
+    status, body, _ = await call(lamp, "PUT", "/wot/properties/brightness", 70)
     assert (status, body) == (204, None)
     assert (await call(lamp, "GET", "/wot/properties/brightness"))[:2] == (200, 70)
     assert (await call(lamp, "GET", "/properties/brightness"))[:2] == (200, {"brightness": 70})
@@ -75,7 +75,7 @@ async def test_readallproperties_and_writemultipleproperties(lamp: QuartClient) 
 
 async def test_writemultipleproperties_is_all_or_nothing(lamp: QuartClient) -> None:
     for body in ({"on": True, "brightness": 500}, {"on": True, "volume": 1}, [1], {}, 5):
-        status, problem, response = await call(lamp, "PUT", "/wot/properties", body)
+        status, _, response = await call(lamp, "PUT", "/wot/properties", body)
         assert status in (400, 404), body
         assert response.content_type == PROBLEM
     assert (await call(lamp, "GET", "/wot/properties"))[1] == {"on": True, "brightness": 50}
