@@ -52,6 +52,11 @@
     return node;
   }
 
+  const humanize = (key) => {
+    const words = String(key).replace(/[_-]+/g, " ").replace(/([a-z])([A-Z])/g, "$1 $2");
+    return words.charAt(0).toUpperCase() + words.slice(1);
+  };
+
   const unitText = (unit) => (unit ? UNITS[String(unit).toLowerCase()] || String(unit) : "");
 
   function formatValue(value, unit) {
@@ -319,7 +324,7 @@
           required: required && !boolean,
           value: boolean || initial === undefined ? undefined : initial,
         });
-        const caption = `${fieldSchema.title || key || "Input"}${fieldSchema.unit ? ` (${unitText(fieldSchema.unit)})` : ""}`;
+        const caption = `${fieldSchema.title || humanize(key || "input")}${fieldSchema.unit ? ` (${unitText(fieldSchema.unit)})` : ""}`;
         form.append(el("label", { for: id }, document.createTextNode(caption), field));
         fields.push({ key, field, read: () => (boolean ? field.checked : numeric ? Number(field.value) : field.value) });
       };
@@ -525,13 +530,10 @@
         this.svg.setAttribute("aria-label", `${this.label}: no readings yet`);
         return;
       }
-      let lo = Math.min(...points);
-      let hi = Math.max(...points);
-      if (hi - lo < 1e-9) {
-        lo -= 1;
-        hi += 1;
-      }
-      const span = hi - lo;
+      // At least one unit tall, so sensor noise in the last digit does not look like a swing.
+      const mid = (Math.min(...points) + Math.max(...points)) / 2;
+      const span = Math.max(Math.max(...points) - Math.min(...points), 1);
+      const lo = mid - span / 2;
       // The readings so far span the width; the oldest drops off once HISTORY are kept.
       const step = 100 / Math.max(n - 1, 1);
       const xy = points.map((v, i) => `${(i * step).toFixed(2)},${(28 - ((v - lo) / span) * 26).toFixed(2)}`);

@@ -148,13 +148,14 @@ def free_port() -> int:
 class Served:
     """A WebThingServer on Hypercorn in its own thread and event loop."""
 
-    def __init__(self) -> None:
+    def __init__(self, single: bool = False) -> None:
         self.lamp = Lamp()
         self.sensor = Sensor()
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
+        self.first = "/" if single else "/0"
         self.server = WebThingServer(
-            MultipleThings([self.lamp, self.sensor], "Test Appliance"),
+            self.lamp if single else MultipleThings([self.lamp, self.sensor], "Test Appliance"),
             host="127.0.0.1",
             port=self.port,
             discovery=False,
@@ -182,7 +183,7 @@ class Served:
             if self.failure is not None:
                 raise RuntimeError("the test server failed to start") from self.failure
             with contextlib.suppress(httpx.HTTPError):
-                if httpx.get(f"{self.url}/0", timeout=1).status_code == 200:
+                if httpx.get(f"{self.url}{self.first}", timeout=1).status_code == 200:
                     return
             time.sleep(0.05)
         raise RuntimeError(f"the test server did not answer on {self.url}")
@@ -218,10 +219,11 @@ def wait_until(check: Callable[[], bool], timeout: float = 5.0, what: str = "con
         time.sleep(0.02)
 
 
-@pytest.fixture
-def served() -> Iterator[Served]:
-    """The lamp at /0 and the sensor at /1 on a free loopback port."""
-    server = Served()
+@pytest.fixture(params=[False], ids=["multiple"])
+def served(request: pytest.FixtureRequest) -> Iterator[Served]:
+    """The lamp at /0 and the sensor at /1 on a free loopback port (or, parametrized
+    indirectly with True, the lamp alone at /)."""
+    server = Served(single=request.param)
     server.start()
     try:
         yield server
@@ -229,9 +231,13 @@ def served() -> Iterator[Served]:
         server.stop()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    """Debian's Chromium driven by Playwright (which cannot download its own browsers here)."""
+    """Debian's Chromium driven by Playwright (which cannot download its own browsers here).
+
+    Module-scoped: Playwright's sync API keeps an event loop marked running in this thread
+    while it is open, which would stop later asyncio tests from running their own.
+    """
     if not os.path.exists(CHROMIUM):
         pytest.skip(
             f"BROWSER TESTS SKIPPED: {CHROMIUM} is missing; "

@@ -164,3 +164,16 @@ def test_the_page_reconnects_after_the_socket_drops(
 async def _overflow(sessions: list[Any]) -> None:
     for session in sessions:
         session.overflowed.set()
+
+
+@pytest.mark.parametrize("served", [True], ids=["single"], indirect=True)
+def test_a_single_thing_at_the_root(page: Any, served: Served, problems: Problems) -> None:
+    card = open_thing(page, served, "/")
+    expect(page.get_by_role("link", name="All things")).to_have_count(0)
+    slider = card.get_by_role("slider", name="Brightness")
+    slider.fill("64")
+    wait_until(lambda: served.get("/properties/brightness") == {"brightness": 64},
+               what="brightness 64 over HTTP")
+    served.put("/properties/on", {"on": False})
+    expect(card.get_by_role("switch", name="On/Off")).not_to_be_checked()
+    assert not problems
