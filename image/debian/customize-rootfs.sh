@@ -27,7 +27,10 @@ FSTAB
 sed -i 's|^#\?ROOTPART=.*|ROOTPART=LABEL=RASPIROOT|' "$root/etc/default/raspi-firmware"
 grep -q '^ROOTPART=LABEL=RASPIROOT' "$root/etc/default/raspi-firmware"
 kernel="$(basename "$(ls -d "$root"/lib/modules/*)")"
-chroot "$root" /etc/kernel/postinst.d/z50-raspi-firmware "$kernel" >/dev/null
+# The hook acts only when told it runs for a package's configure step.
+chroot "$root" env DEB_MAINT_PARAMS=configure \
+  /etc/kernel/postinst.d/z50-raspi-firmware "$kernel" >/dev/null
+grep -q 'root=LABEL=RASPIROOT' "$root/boot/firmware/cmdline.txt"
 
 # systemd-networkd (in systemd already) configures the wired interfaces; no
 # ifupdown or DHCP client package is needed.

@@ -24,7 +24,7 @@ packages="$(grep -v '^#' "$here/packages.txt" | grep . | paste -sd, -)"
 # shellcheck disable=SC2016
 # Documentation, man pages and translations are not needed on an appliance and
 # cost space and (emulated) unpacking time; copyright files stay.
-mmdebstrap --arch=arm64 --variant=apt --mode=root \
+mmdebstrap --arch=arm64 --variant=apt --mode=root --format=tar \
   --components=main,non-free-firmware \
   --include="$packages" \
   --aptopt='Acquire::Retries "3"' \
