@@ -231,6 +231,11 @@ def register(app: Quart, state: AppState) -> None:
     for journal in journals(app).values():
         journal.attach()
 
+    @app.before_serving
+    async def _record() -> None:
+        for journal in journals(app).values():
+            journal.attach()  # again, if the app serves a second time
+
     @app.after_serving
     async def _end_streams() -> None:
         for journal in journals(app).values():
