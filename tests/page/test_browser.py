@@ -131,6 +131,7 @@ def test_an_action_runs_and_its_event_is_listed(page: Any, served: Served) -> No
     expect(log).to_contain_text("Fade: completed")
     expect(log).to_contain_text("Overheated: 102 °C")
     expect(card.get_by_role("slider", name="Brightness")).to_have_value("10")
+    page.screenshot(path="/tmp/page-lamp-events.png", full_page=True)
 
 
 def test_a_refused_action_says_why(page: Any, served: Served, problems: Problems) -> None:
