@@ -73,3 +73,12 @@ async def test_the_sensor_and_the_extension_points_of_the_tour(
         assert "up" in capsys.readouterr().out
     assert "down" in capsys.readouterr().out
     assert not sensor.tasks  # the poller was cancelled with the server
+
+
+def test_the_config_file_shown_in_the_readme_is_valid_and_matches_the_defaults() -> None:
+    from appliance.runtime.config import Config, loads_config
+
+    blocks = re.findall(r"```toml\n(.*?)```", README.read_text(), flags=re.S)
+    assert len(blocks) == 1
+    shown = loads_config(blocks[0], "README.md")
+    assert shown == Config()  # the README documents the real defaults
