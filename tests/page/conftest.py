@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-import socket
 import threading
 import time
 from collections.abc import Callable, Coroutine, Iterator
@@ -15,6 +14,7 @@ import httpx
 import pytest
 
 from appliance import Action, MultipleThings, Property, Thing, Value, WebThingServer
+from tests.support import free_port
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -81,10 +81,19 @@ class Lamp(Thing):
                     "type": "object",
                     "required": ["brightness", "duration"],
                     "properties": {
-                        "brightness": {"type": "integer", "minimum": 0, "maximum": 100,
-                                       "unit": "percent", "title": "Level"},
-                        "duration": {"type": "integer", "minimum": 1, "unit": "milliseconds",
-                                     "title": "Duration"},
+                        "brightness": {
+                            "type": "integer",
+                            "minimum": 0,
+                            "maximum": 100,
+                            "unit": "percent",
+                            "title": "Level",
+                        },
+                        "duration": {
+                            "type": "integer",
+                            "minimum": 1,
+                            "unit": "milliseconds",
+                            "title": "Duration",
+                        },
                     },
                 },
             },
@@ -115,16 +124,28 @@ class Sensor(Thing):
             Property(
                 "humidity",
                 self.humidity,
-                {"@type": "LevelProperty", "title": "Humidity", "type": "number",
-                 "minimum": 0, "maximum": 100, "unit": "percent", "readOnly": True},
+                {
+                    "@type": "LevelProperty",
+                    "title": "Humidity",
+                    "type": "number",
+                    "minimum": 0,
+                    "maximum": 100,
+                    "unit": "percent",
+                    "readOnly": True,
+                },
             )
         )
         await self.add_property(
             Property(
                 "temperature",
                 self.temperature,
-                {"@type": "TemperatureProperty", "title": "Temperature", "type": "number",
-                 "unit": "degree celsius", "readOnly": True},
+                {
+                    "@type": "TemperatureProperty",
+                    "title": "Temperature",
+                    "type": "number",
+                    "unit": "degree celsius",
+                    "readOnly": True,
+                },
             )
         )
         await self.add_property(
@@ -135,14 +156,6 @@ class Sensor(Thing):
             )
         )
         return self
-
-
-def free_port() -> int:
-    """A TCP port nobody listens on right now."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 class Served:

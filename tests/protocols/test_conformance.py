@@ -15,18 +15,17 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
+from tests.support import eventually, serving, started
+
 from .conftest import (
     TIMESTAMP,
     HttpxHttp,
     QuartHttp,
     Socket,
-    eventually,
     lamp_server,
     multiple_server,
     quart_socket,
     real_socket,
-    serving,
-    started,
 )
 
 Http = Callable[..., Any]

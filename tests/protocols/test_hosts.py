@@ -13,8 +13,9 @@ from quart.testing import QuartClient
 from quart.testing.connections import WebsocketDisconnectError, WebsocketResponseError
 
 from appliance.protocols.hosts import HostCheck, split_host
+from tests.support import serving, started
 
-from .conftest import lamp_server, real_socket, serving, started
+from .conftest import lamp_server, real_socket
 
 HOSTNAME = socket.gethostname()
 

@@ -9,7 +9,9 @@ from typing import Any
 import pytest
 from quart.testing import QuartClient
 
-from .conftest import TIMESTAMP, eventually, lamp_server, multiple_server, started
+from tests.support import eventually, started
+
+from .conftest import TIMESTAMP, lamp_server, multiple_server
 
 CORS = {
     "access-control-allow-origin": "*",

@@ -12,8 +12,9 @@ import websockets
 
 from appliance import WebThingServer
 from appliance.protocols.state import app_state
+from tests.support import eventually, serving
 
-from .conftest import eventually, lamp_server, real_socket, serving
+from .conftest import lamp_server, real_socket
 
 
 @pytest.fixture

@@ -11,16 +11,9 @@ from quart.testing.connections import WebsocketDisconnectError, WebsocketRespons
 
 from appliance import WebThingServer
 from appliance.protocols.state import app_state
+from tests.support import eventually, started
 
-from .conftest import (
-    TIMESTAMP,
-    Socket,
-    eventually,
-    lamp_server,
-    multiple_server,
-    quart_socket,
-    started,
-)
+from .conftest import TIMESTAMP, Socket, lamp_server, multiple_server, quart_socket
 
 FADE = {"fade": {"input": {"brightness": 80, "duration": 1}}}
 

@@ -6,7 +6,6 @@ import asyncio
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -16,6 +15,8 @@ from typing import Any
 
 import httpx
 import pytest
+
+from tests.support import free_port
 
 DEADLINE = 10.0
 
@@ -37,14 +38,6 @@ def wait_sync(predicate: Callable[[], bool], within: float = DEADLINE, what: str
         if time.monotonic() > end:
             raise AssertionError(f"timed out waiting for {what or predicate}")
         time.sleep(0.02)
-
-
-def free_port() -> int:
-    """A TCP port nobody listens on right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def appliance_command() -> list[str]:

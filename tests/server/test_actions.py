@@ -10,8 +10,9 @@ import httpx
 from quart.testing import QuartClient
 
 from appliance import Action, ActionStatus
+from tests.support import eventually, free_port, started
 
-from .conftest import Blocker, Machine, eventually, free_port, lamp_server, started
+from .conftest import Blocker, Machine, lamp_server
 
 TICK = {"tick": {}}
 BLOCK = {"block": {}}

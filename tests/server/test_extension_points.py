@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
-from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
 from quart import Blueprint, jsonify, request
 
-from appliance import Route, WebThingServer
+from appliance import Route
+from tests.support import free_port, serving, started
 
-from .conftest import eventually, free_port, lamp_server, started
+from .conftest import lamp_server
 
 
 def tagging(tag: str) -> Any:
@@ -35,32 +34,6 @@ def tagging(tag: str) -> Any:
         return middleware
 
     return factory
-
-
-@contextlib.asynccontextmanager
-async def serving(server: WebThingServer) -> AsyncIterator[str]:
-    """Serve on Hypercorn; yield the base URL; stop on leaving."""
-    shutdown = asyncio.Event()
-    task = asyncio.create_task(server.serve(shutdown))
-
-    async def listening() -> bool:
-        if task.done():
-            task.result()
-            raise AssertionError("the server stopped")
-        try:
-            _, writer = await asyncio.open_connection(server.host, server.port)
-        except OSError:
-            return False
-        writer.close()
-        await writer.wait_closed()
-        return True
-
-    await eventually(listening)
-    try:
-        yield f"http://{server.host}:{server.port}"
-    finally:
-        shutdown.set()
-        await asyncio.wait_for(task, 15)
 
 
 async def test_additional_route_and_blueprint() -> None:

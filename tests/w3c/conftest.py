@@ -3,42 +3,23 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import importlib.util
 import json
-import socket
-import sys
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
 from jsonschema import Draft7Validator, FormatChecker
-from quart import Quart
 from quart.testing import QuartClient
 
 from appliance import Action, Property, Thing, Value, WebThingServer
+from tests.support import load_example, started
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "examples"
 SCHEMA = ROOT / "tests" / "data" / "td-schema" / "td-1.1-json-schema-validation.json"
 TD = "application/td+json"
 PROBLEM = "application/problem+json"
-TIMEOUT = 5.0
-
-
-def load_example(name: str) -> ModuleType:
-    """Import ``examples/<name>.py`` (the examples folder is not a package)."""
-    module_name = f"_w3c_example_{name}"
-    if module_name in sys.modules:
-        return sys.modules[module_name]
-    spec = importlib.util.spec_from_file_location(module_name, EXAMPLES / f"{name}.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[module_name] = module
-    spec.loader.exec_module(module)
-    return module
 
 
 def td_validator() -> Draft7Validator:
@@ -123,61 +104,6 @@ def pair_server(**options: Any) -> WebThingServer:
     """The lamp at ``/0`` and the gadget at ``/1``."""
     lamp: type[Thing] = load_example("single_thing").Lamp
     return WebThingServer([lamp(), Gadget()], name="Pair", discovery=False, **options)
-
-
-@contextlib.asynccontextmanager
-async def started(app: Quart) -> AsyncIterator[QuartClient]:
-    """A test client of ``app`` with its startup (building the things) done."""
-    async with app.test_app() as test_app:
-        yield test_app.test_client()
-
-
-async def eventually(condition: Callable[[], Any], within: float = TIMEOUT) -> Any:
-    """Poll ``condition`` (sync or async) until it is truthy; fail after ``within`` seconds."""
-    deadline = asyncio.get_running_loop().time() + within
-    while True:
-        result = condition()
-        if asyncio.iscoroutine(result):
-            result = await result
-        if result:
-            return result
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(f"condition not met within {within} s")
-        await asyncio.sleep(0.01)
-
-
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-@contextlib.asynccontextmanager
-async def serving(server: WebThingServer) -> AsyncIterator[str]:
-    """Serve ``server`` on Hypercorn and yield its base URL (no trailing slash)."""
-    shutdown = asyncio.Event()
-    task = asyncio.create_task(server.serve(shutdown))
-
-    async def listening() -> bool:
-        if task.done():
-            task.result()
-            raise AssertionError("the server stopped")
-        try:
-            _, writer = await asyncio.open_connection(server.host, server.port)
-        except OSError:
-            return False
-        writer.close()
-        await writer.wait_closed()
-        return True
-
-    await eventually(listening)
-    try:
-        yield f"http://{server.host}:{server.port}"
-    finally:
-        shutdown.set()
-        await asyncio.wait_for(task, 15)
 
 
 @pytest.fixture

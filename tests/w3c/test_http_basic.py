@@ -7,7 +7,9 @@ from typing import Any
 
 from quart.testing import QuartClient
 
-from .conftest import PROBLEM, eventually
+from tests.support import eventually
+
+from .conftest import PROBLEM
 
 
 async def call(

@@ -15,7 +15,9 @@ import sys
 
 import pytest
 
-from .conftest import ROOT, free_port
+from tests.support import free_port
+
+from .conftest import ROOT
 
 NODE_DIR = ROOT / "tests" / "node"
 pytestmark = pytest.mark.node

@@ -11,8 +11,9 @@ import httpx
 
 from appliance import WebThingServer
 from appliance.protocols.w3c import journals
+from tests.support import TIMEOUT, eventually, free_port, serving
 
-from .conftest import TIMEOUT, eventually, free_port, lamp_server, serving
+from .conftest import lamp_server
 
 
 class Events:

@@ -8,17 +8,9 @@ from typing import Any
 import pytest
 
 from appliance.descriptions import w3c
+from tests.support import load_example, started
 
-from .conftest import (
-    TD,
-    assert_valid_td,
-    gadget_server,
-    lamp_server,
-    load_example,
-    pair_server,
-    started,
-    td_validator,
-)
+from .conftest import TD, assert_valid_td, gadget_server, lamp_server, pair_server, td_validator
 
 HOST = {"Host": "lamp.local:8888"}
 ALLOWED = {"allowed_hosts": ["lamp.local"]}

@@ -12,8 +12,9 @@ from typing import Any
 import websockets
 
 from appliance import WebThingServer
+from tests.support import TIMEOUT, free_port, serving
 
-from .conftest import TIMEOUT, free_port, gadget_server, lamp_server, pair_server, serving
+from .conftest import gadget_server, lamp_server, pair_server
 
 LAMP = "urn:dev:ops:my-lamp-1234"
 GADGET = "urn:dev:ops:gadget-1"

@@ -1,0 +1,96 @@
+"""Helpers the test suites share: the examples, started apps, served apps, condition waits."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import importlib.util
+import socket
+import sys
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+from quart import Quart
+from quart.testing import QuartClient
+
+from appliance import Thing, WebThingServer
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLES = ROOT / "examples"
+TIMEOUT = 5.0
+
+
+def load_example(name: str) -> ModuleType:
+    """Import ``examples/<name>.py`` once (the examples folder is not a package)."""
+    module_name = f"_example_{name}"
+    if module_name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(module_name, EXAMPLES / f"{name}.py")
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[module_name] = module
+        spec.loader.exec_module(module)
+    return sys.modules[module_name]
+
+
+def lamp_class() -> type[Thing]:
+    """The example lamp (``examples/single_thing.py``)."""
+    lamp: type[Thing] = load_example("single_thing").Lamp
+    return lamp
+
+
+@contextlib.asynccontextmanager
+async def started(app: Quart) -> AsyncIterator[QuartClient]:
+    """A test client of ``app`` with its startup (building the things) and shutdown run."""
+    async with app.test_app() as test_app:
+        yield test_app.test_client()
+
+
+async def eventually(condition: Callable[[], Any], within: float = TIMEOUT) -> Any:
+    """Wait until ``condition()`` (sync or async) is truthy and return it."""
+    deadline = time.monotonic() + within
+    while True:
+        result = condition()
+        if isinstance(result, Awaitable):
+            result = await result
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            raise AssertionError(f"condition not met within {within} s")
+        await asyncio.sleep(0.005)
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@contextlib.asynccontextmanager
+async def serving(server: WebThingServer) -> AsyncIterator[str]:
+    """Serve ``server`` on Hypercorn (its ``host``/``port``) and yield its base URL."""
+    shutdown = asyncio.Event()
+    task = asyncio.create_task(server.serve(shutdown))
+
+    async def listening() -> bool:
+        if task.done():
+            task.result()  # raise why it stopped
+            raise AssertionError("the server stopped")
+        try:
+            _, writer = await asyncio.open_connection(server.host, server.port)
+        except OSError:
+            return False
+        writer.close()
+        await writer.wait_closed()
+        return True
+
+    await eventually(listening)
+    try:
+        yield f"http://{server.host}:{server.port}"
+    finally:
+        shutdown.set()
+        await asyncio.wait_for(task, 15)
