@@ -74,8 +74,8 @@ def reverse_name(address: str) -> str:
     return ipaddress.ip_address(address).reverse_pointer + "."
 
 
-def query(name: str, qtype: int = 12, timeout: float = 3.0) -> list[str]:
-    """A one-shot (legacy unicast) mDNS query; returns the names of PTR answers."""
+def query(name: str, source: str, qtype: int = 12, timeout: float = 3.0) -> list[str]:
+    """A one-shot (legacy unicast) mDNS query sent from `source`; returns the PTR answers."""
     packet = struct.pack("!HHHHHH", 0x1234, 0, 1, 0, 0, 0)
     for label in name.rstrip(".").split("."):
         packet += bytes([len(label)]) + label.encode()
@@ -83,6 +83,8 @@ def query(name: str, qtype: int = 12, timeout: float = 3.0) -> list[str]:
     answers: list[str] = []
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
         sock.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_TTL, 255)
+        # The namespace has no default route: name the interface for the multicast.
+        sock.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_IF, socket.inet_aton(source))
         sock.settimeout(timeout)
         sock.sendto(packet, ("224.0.0.251", 5353))
         try:
@@ -132,14 +134,15 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--host", help="wait for adverts whose server is HOST.local.")
     parser.add_argument("--timeout", type=float, default=60.0, help="seconds to browse")
-    parser.add_argument("--subnet", default="10.213.77.0/24",
-                        help="ask reverse names only for addresses in this subnet")
+    parser.add_argument("--source", default="10.213.77.1",
+                        help="this side's address on the VM's network; reverse names are asked "
+                             "for the VM's addresses in its /24")
     args = parser.parse_args()
     adverts = browse(args.host, args.timeout)
-    subnet = ipaddress.ip_network(args.subnet)
+    subnet = ipaddress.ip_network(f"{args.source}/24", strict=False)
     addresses = sorted({a for infos in adverts.values() for i in infos for a in i["addresses"]
                         if ":" not in a and ipaddress.ip_address(a) in subnet})
-    reverse = {a: query(reverse_name(a)) for a in addresses}
+    reverse = {a: query(reverse_name(a), args.source) for a in addresses}
     json.dump({"adverts": adverts, "reverse": reverse}, sys.stdout, indent=1)
     return 0
 

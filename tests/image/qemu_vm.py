@@ -148,7 +148,8 @@ class Vm:
         # The image's own cmdline.txt (root=LABEL=RASPIROOT ...), with the console on
         # the virt machine's PL011 serial port instead of the Pi's.
         args = [a for a in self.cmdline.split() if not a.startswith("console=")]
-        append = " ".join([*args, "console=ttyAMA0", "systemd.show_status=1"])
+        # The journal goes to the console too, so a failure's console tail says what happened.
+        append = " ".join([*args, "console=ttyAMA0", "systemd.journald.forward_to_console=1"])
         self.console.write_bytes(b"")
         cmd = [
             "qemu-system-aarch64", "-M", "virt", "-cpu", "cortex-a72", "-smp", "2", "-m", "1024",
