@@ -233,4 +233,14 @@ class WebThingServer:
                 loop.add_signal_handler(sig, shutdown.set)
             await self.serve(shutdown)
 
-        asyncio.run(main())
+        with asyncio.Runner(loop_factory=_loop_factory()) as runner:
+            runner.run(main())
+
+
+def _loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
+    """uvloop's loop when installed (the ``uvloop`` extra), else asyncio's default."""
+    try:
+        import uvloop
+    except ImportError:
+        return None
+    return uvloop.new_event_loop

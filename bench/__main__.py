@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import importlib.util
 import json
 import shlex
 import statistics
@@ -26,7 +27,10 @@ from .servers import PATH, Server
 LAMP_CMD = (
     f"{sys.executable} examples/single_thing.py --host 127.0.0.1 --port {{port}} --no-discovery"
 )
-BARE_CMD = f"{sys.executable} -m bench.bare --port {{port}}"
+# The bare endpoint runs on the loop WebThingServer.run picks: uvloop when installed.
+BARE_CMD = f"{sys.executable} -m bench.bare --port {{port}}" + (
+    " --loop uvloop" if importlib.util.find_spec("uvloop") else ""
+)
 T = TypeVar("T")
 
 
