@@ -142,7 +142,14 @@ def main() -> int:
     subnet = ipaddress.ip_network(f"{args.source}/24", strict=False)
     addresses = sorted({a for infos in adverts.values() for i in infos for a in i["addresses"]
                         if ":" not in a and ipaddress.ip_address(a) in subnet})
-    reverse = {a: query(reverse_name(a), args.source) for a in addresses}
+    reverse = {}
+    for address in addresses:
+        # Avahi may be re-probing its records (after a name conflict) for a few seconds.
+        deadline = time.monotonic() + args.timeout / 2
+        while not (answers := query(reverse_name(address), args.source)):
+            if time.monotonic() > deadline:
+                break
+        reverse[address] = answers
     json.dump({"adverts": adverts, "reverse": reverse}, sys.stdout, indent=1)
     return 0
 
