@@ -233,11 +233,11 @@ class WebThingServer:
                 loop.add_signal_handler(sig, shutdown.set)
             await self.serve(shutdown)
 
-        with asyncio.Runner(loop_factory=_loop_factory()) as runner:
+        with asyncio.Runner(loop_factory=loop_factory()) as runner:
             runner.run(main())
 
 
-def _loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
+def loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
     """uvloop's loop when installed (the ``uvloop`` extra), else asyncio's default."""
     try:
         import uvloop

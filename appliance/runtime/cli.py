@@ -127,6 +127,7 @@ def serve_config(args: argparse.Namespace) -> Config:
 
 def serve(args: argparse.Namespace) -> int:
     """``appliance serve``: run until SIGTERM; 0 on a clean stop."""
+    from ..server import loop_factory
     from .service import build_appliance
     from .service import serve as serve_appliance
 
@@ -143,7 +144,8 @@ def serve(args: argparse.Namespace) -> int:
         log.error("cannot set up the hardware: %s", exc)
         return 1
     try:
-        asyncio.run(serve_appliance(appliance))
+        with asyncio.Runner(loop_factory=loop_factory()) as runner:  # uvloop when installed
+            runner.run(serve_appliance(appliance))
     except OSError as exc:  # the port is taken, the address is not ours, ...
         log.error("cannot serve on %s port %d: %s", config.server.host, config.server.port, exc)
         return 1
