@@ -67,6 +67,9 @@ else
   find "$cache" -maxdepth 1 -name 'rootfs-*.tar' ! -name "$(basename "$rootfs_tar")" -delete
 fi
 
+# Tell the tests which base root the image was built on (they run the pi-gen stage on it).
+echo "$rootfs_tar" >"$work/base-rootfs"
+
 step "unpack root file system"
 rootfs="$work/rootfs"
 rm -rf "$rootfs"

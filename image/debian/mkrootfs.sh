@@ -19,6 +19,9 @@ suite="${SUITE:-bookworm}"
 mirror="${MIRROR:-http://deb.debian.org/debian}"
 
 packages="$(grep -v '^#' "$here/packages.txt" | grep . | paste -sd, -)"
+# The kernel is installed last (a customize hook below): installed with the rest,
+# its initramfs is built twice, once by its own postinst and once more by the
+# trigger of every later package that ships initramfs hooks.
 
 # mmdebstrap expands $1 in hooks itself (the root being built).
 # shellcheck disable=SC2016
@@ -35,6 +38,7 @@ mmdebstrap --arch=arm64 --variant=apt --mode=root --format=tar \
   --dpkgopt='path-exclude=/usr/share/info/*' \
   --setup-hook='mkdir -p "$1/boot/firmware"' \
   --setup-hook="sync-in '$here/overlay' /" \
+  --customize-hook='chroot "$1" env DEBIAN_FRONTEND=noninteractive apt-get install --yes --quiet=2 --no-install-recommends linux-image-arm64' \
   --customize-hook="'$here/customize-rootfs.sh' \"\$1\"" \
   "$suite" "$out" "deb $mirror $suite main non-free-firmware" \
   "deb $mirror $suite-updates main non-free-firmware" \

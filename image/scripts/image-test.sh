@@ -45,7 +45,9 @@ fi
 step "boot the image in QEMU and check it (tests/image)"
 cd "$repo"
 status=0
-APPLIANCE_IMAGE="$image" "$pytest" -v -s -p no:cacheprovider --durations=0 tests/image || status=$?
+base_rootfs="$(cat "$image_dir/build/debian/base-rootfs" 2>/dev/null || true)"
+APPLIANCE_IMAGE="$image" APPLIANCE_BASE_ROOTFS="$base_rootfs" \
+  APPLIANCE_WHEELS="$image_dir/build/debian/wheels" "$pytest" -v -s -p no:cacheprovider --durations=0 tests/image || status=$?
 step_end
 printf '\n==> make image-test: %s in %s\n' "$( ((status == 0)) && echo passed || echo FAILED)" \
   "$(elapsed $((SECONDS - build_started)))"

@@ -39,8 +39,18 @@ class Collector(ServiceListener):
         self.names.discard((type_, name))
 
 
-def browse(host: str | None, timeout: float) -> dict[str, list[dict[str, object]]]:
-    """Resolve the adverts of both types until each has one served by `host` (if given)."""
+def complete(info: dict[str, object], host: str | None, subnet: ipaddress.IPv4Network) -> bool:
+    """An advert served by HOST.local. (if given) with an address on `subnet`."""
+    addresses: list[str] = info["addresses"]  # type: ignore[assignment]
+    on_subnet = any(":" not in a and ipaddress.ip_address(a) in subnet for a in addresses)
+    return on_subnet and (not host or info["server"] == f"{host}.local.")
+
+
+def browse(host: str | None, subnet: ipaddress.IPv4Network,
+           timeout: float) -> dict[str, list[dict[str, object]]]:
+    """Resolve the adverts of both types until each has one served by `host` (if given) with
+    an address on `subnet` (the VM may get that address after the appliance started: its
+    address watcher re-announces)."""
     zc = Zeroconf()
     found: dict[str, list[dict[str, object]]] = {t: [] for t in TYPES}
     try:
@@ -61,8 +71,7 @@ def browse(host: str | None, timeout: float) -> dict[str, list[dict[str, object]
                     "txt": {k.decode(): (v.decode() if v is not None else None)
                             for k, v in info.properties.items()},
                 })
-            wanted = host and f"{host}.local."
-            if all(any(not wanted or i["server"] == wanted for i in found[t]) for t in TYPES):
+            if all(any(complete(i, host, subnet) for i in found[t]) for t in TYPES):
                 break
             time.sleep(1)
     finally:
@@ -138,8 +147,8 @@ def main() -> int:
                         help="this side's address on the VM's network; reverse names are asked "
                              "for the VM's addresses in its /24")
     args = parser.parse_args()
-    adverts = browse(args.host, args.timeout)
     subnet = ipaddress.ip_network(f"{args.source}/24", strict=False)
+    adverts = browse(args.host, subnet, args.timeout)
     addresses = sorted({a for infos in adverts.values() for i in infos for a in i["addresses"]
                         if ":" not in a and ipaddress.ip_address(a) in subnet})
     reverse = {}

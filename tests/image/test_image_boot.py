@@ -161,7 +161,7 @@ def test_serves_lamp_and_sensor(first_boot: Vm):
     assert set(humidity) == {"humidity"} and set(temperature) == {"temperature"}
 
 
-def test_adverts_carry_the_settings_hostname(first_adverts: dict[str, Any]):
+def test_adverts_carry_the_settings_hostname(first_adverts: dict[str, Any], net: Lan):
     """A python-zeroconf browser on the VM's network sees both service types, served by the
     host name the settings file on the boot partition asked for."""
     for type_ in ("_webthing._tcp.local.", "_wot._tcp.local."):
@@ -169,6 +169,9 @@ def test_adverts_carry_the_settings_hostname(first_adverts: dict[str, Any]):
         assert ours, f"no {type_} advert from {HOSTNAME}.local.: {first_adverts['adverts']}"
         for info in ours:
             assert info["port"] == 80
+            # A gateway on this network needs an address it can reach.
+            assert any(a.startswith(net.address.rsplit(".", 1)[0] + ".")
+                       for a in info["addresses"]), info["addresses"]
             log(f"{info['name']} -> {info['server']}:{info['port']} {info['txt']}")
         # [discovery] name from the settings file names the adverts.
         assert any(i["name"].startswith(f"{THING_NAME}.") for i in ours), ours
