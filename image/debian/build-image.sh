@@ -130,7 +130,8 @@ dd if="$boot_part" of="$out.partial" bs=4M seek=$((boot_start * sector)) oflag=s
 dd if="$root_part" of="$out.partial" bs=4M seek=$((root_start * sector)) oflag=seek_bytes \
    conv=notrunc,sparse status=none
 mv "$out.partial" "$out"
-rm -f "$boot_part" "$root_part"
+# The image holds it all now; the unpacked root alone is most of a gigabyte.
+rm -rf "$boot_part" "$root_part" "$rootfs"
 sfdisk --list "$out" | sed 's/^/    /'
 
 step_end
