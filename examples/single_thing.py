@@ -1,7 +1,7 @@
 """The WebThings reference lamp: a dimmable light with a fade action and an overheated event.
 
-Run it with ``python examples/single_thing.py`` (``--help`` for options), or serve the app
-with Hypercorn: ``hypercorn examples.single_thing:app``.
+Run it with ``python examples/single_thing.py`` (``--help`` for options), or let Hypercorn
+serve the app: ``hypercorn 'examples/single_thing.py:create_app()'``.
 """
 
 from __future__ import annotations
@@ -10,6 +10,8 @@ import argparse
 import asyncio
 import logging
 from typing import Any
+
+from quart import Quart
 
 from appliance import Action, Property, Thing, Value, WebThingServer
 
@@ -96,8 +98,9 @@ def make_server(**options: Any) -> WebThingServer:
     return WebThingServer(Lamp, **options)
 
 
-# `hypercorn examples.single_thing:app` serves this (mDNS off: Hypercorn owns the port).
-app = make_server(discovery=False).create()
+def create_app() -> Quart:
+    """The Quart app alone, for ``hypercorn 'examples/single_thing.py:create_app()'`` (no mDNS)."""
+    return make_server(discovery=False).create()
 
 
 def main() -> None:
