@@ -143,6 +143,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--host", help="wait for adverts whose server is HOST.local.")
     parser.add_argument("--timeout", type=float, default=60.0, help="seconds to browse")
+    parser.add_argument("--reverse", action="store_true",
+                        help="also ask for the reverse names of the VM's addresses (Avahi)")
     parser.add_argument("--source", default="10.213.77.1",
                         help="this side's address on the VM's network; reverse names are asked "
                              "for the VM's addresses in its /24")
@@ -152,7 +154,7 @@ def main() -> int:
     addresses = sorted({a for infos in adverts.values() for i in infos for a in i["addresses"]
                         if ":" not in a and ipaddress.ip_address(a) in subnet})
     reverse = {}
-    for address in addresses:
+    for address in addresses if args.reverse else []:
         # Avahi may be re-probing its records (after a name conflict) for a few seconds.
         deadline = time.monotonic() + args.timeout / 2
         while not (answers := query(reverse_name(address), args.source)):

@@ -80,12 +80,14 @@ def boot(image: Path, boot_files: tuple[Path, Path, str], net: Lan, console: Pat
     return vm
 
 
-def probe(net: Lan, host: str, timeout: float = 120) -> dict[str, Any]:
-    """Browse mDNS from inside the namespace with python-zeroconf."""
+def probe(net: Lan, host: str, *, reverse: bool = False, timeout: float = 120) -> dict[str, Any]:
+    """Browse mDNS from inside the namespace with python-zeroconf (and ask Avahi for the
+    reverse names of the VM's addresses if `reverse`)."""
     script = Path(__file__).with_name("mdns_probe.py")
     started = time.monotonic()
+    extra = ["--reverse"] if reverse else []
     proc = net.exec(sys.executable, str(script), "--host", host, "--timeout", str(timeout),
-                    "--source", net.address, timeout=timeout + 60)
+                    "--source", net.address, *extra, timeout=timeout * 2 + 60)
     assert proc.returncode == 0, proc.stderr
     seen = json.loads(proc.stdout)
     log(f"mDNS browse took {time.monotonic() - started:.0f} s")
@@ -104,7 +106,7 @@ def first_boot(image: Path, boot_files: tuple[Path, Path, str], net: Lan,
 
 @pytest.fixture(scope="module")
 def first_adverts(first_boot: Vm, net: Lan) -> dict[str, Any]:
-    return probe(net, HOSTNAME)
+    return probe(net, HOSTNAME, reverse=True)
 
 
 @pytest.fixture(scope="module")
