@@ -67,10 +67,11 @@ def _instance_name(name: str) -> str:
 class Advertiser:
     """Advertises a web server over mDNS: `_webthing._tcp`, and `_wot._tcp` unless td_path is None.
 
-    `start()` and `stop()` are idempotent. A name already taken on the network is replaced by a
-    unique one (`Title-2`); `names` tells what was actually registered. An injected
+    `start()` and `stop()` are idempotent. A name already taken on the network is replaced by
+    a unique one (`Title-2`); `names` tells what was actually registered. An injected
     `zeroconf` instance is used as is and never closed; otherwise one is opened on the chosen
-    interfaces at start and closed at stop.
+    interfaces at start and closed at stop. With `publish_addresses=False` the records carry
+    no A/AAAA records, leaving the host name `server` to the machine's own mDNS responder.
     """
 
     def __init__(
@@ -87,6 +88,7 @@ class Advertiser:
         address_source: AddressSource | None = None,
         poll_interval: float = 10.0,
         server: str | None = None,
+        publish_addresses: bool = True,
     ) -> None:
         if wot_type not in ("Thing", "Directory"):
             raise ValueError(f"wot_type must be 'Thing' or 'Directory', not {wot_type!r}")
@@ -101,6 +103,7 @@ class Advertiser:
         self.interfaces = list(interfaces) if interfaces else None
         self.poll_interval = poll_interval
         self._server = server
+        self.publish_addresses = publish_addresses
         self._injected = zeroconf
         self._zc: AsyncZeroconf | None = None
         self._addresses_of: AddressSource = address_source or functools.partial(
@@ -151,7 +154,10 @@ class Advertiser:
             full_name,
             port=self.port,
             properties=self._txt(type_),
-            parsed_addresses=self._addresses,
+            # Without addresses the records point at `server` and whoever owns the host name
+            # (Avahi on Raspberry Pi OS) answers for its addresses: two responders publishing
+            # the same host's A/AAAA records see a conflict and one renames the host.
+            parsed_addresses=self._addresses if self.publish_addresses else [],
             server=self._server,
         )
 

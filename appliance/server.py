@@ -88,6 +88,7 @@ class WebThingServer:
         allowed_hosts: Iterable[str] = (),
         discovery: bool = True,
         discovery_interfaces: Sequence[str] | None = None,
+        publish_addresses: bool = True,
         context: str = "https://webthings.io/schemas",
         max_body_size: int = 64 * 1024,
     ) -> None:
@@ -106,6 +107,7 @@ class WebThingServer:
         self.allowed_hosts = list(allowed_hosts)
         self.discovery = discovery
         self.discovery_interfaces = list(discovery_interfaces) if discovery_interfaces else None
+        self.publish_addresses = publish_addresses
         self.options = Options(
             base_path=self.base_path, context=context, max_body_size=max_body_size
         )
@@ -176,6 +178,7 @@ class WebThingServer:
             wot_type="Directory" if isinstance(self.things, MultipleThings) else "Thing",
             tls=self.tls,
             interfaces=self.discovery_interfaces,
+            publish_addresses=self.publish_addresses,
         )
         try:
             await self.advertiser.start()

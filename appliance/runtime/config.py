@@ -80,6 +80,9 @@ class DiscoveryConfig(_Section):
     interfaces: list[str] = msgspec.field(default_factory=list)
     #: The advertised name; empty means "Appliance on <hostname>".
     name: Annotated[str, msgspec.Meta(max_length=63)] = ""
+    #: Whether the records carry this host's addresses; false where Avahi (or another mDNS
+    #: responder) already publishes the host name, as on the SD-card image.
+    publish_addresses: bool = True
 
 
 class StateConfig(_Section):

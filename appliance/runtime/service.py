@@ -90,6 +90,7 @@ class Appliance:
             port=cfg.server.port,
             discovery=cfg.discovery.enabled,
             discovery_interfaces=cfg.discovery.interfaces or None,
+            publish_addresses=cfg.discovery.publish_addresses,
             additional_on_startup=[self._started],
             additional_on_shutdown=[self._stopping],
         )

@@ -69,6 +69,28 @@ async def test_no_wot_record_without_td_path(client: AsyncZeroconf, unique_name:
         assert not await info.async_request(client.zeroconf, 500)
 
 
+async def test_without_addresses_the_records_leave_the_host_name_to_its_owner(
+    client: AsyncZeroconf, unique_name: str
+) -> None:
+    # Where Avahi owns <hostname>.local, the adverts carry SRV/TXT only: no A/AAAA records of
+    # the host that would make two responders see a conflict.
+    adv = Advertiser(
+        unique_name,
+        8125,
+        interfaces=[LOOPBACK],
+        server="owned-elsewhere.local.",
+        publish_addresses=False,
+    )
+    async with adv:
+        info = AsyncServiceInfo(WEBTHING_SERVICE, adv.names[WEBTHING_SERVICE])
+        # Resolution stays incomplete: nobody on loopback answers for the host's addresses.
+        assert not await info.async_request(client.zeroconf, 1500)
+        assert info.port == 8125
+        assert info.server == "owned-elsewhere.local."
+        assert txt(info) == {"path": "/"}
+        assert info.parsed_addresses() == []
+
+
 async def test_stop_withdraws_both_records(browser: Browser, unique_name: str) -> None:
     adv = Advertiser(unique_name, 8125, interfaces=[LOOPBACK])
     await adv.start()

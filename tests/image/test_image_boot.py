@@ -194,10 +194,6 @@ def test_avahi_shares_port_5353(first_adverts: dict[str, Any]):
     assert all(re.fullmatch(rf"{HOSTNAME}(-\d+)?\.local\.", n) for n in names), names
 
 
-@pytest.mark.xfail(reason="the appliance's python-zeroconf publishes A/AAAA records for "
-                          "<hostname>.local with every interface's addresses; Avahi takes them "
-                          "for a conflict and renames itself <hostname>-2. Needs the appliance "
-                          "to leave the host's address records to Avahi", strict=False)
 def test_avahi_keeps_the_host_name(first_adverts: dict[str, Any]):
     """Avahi owns <hostname>.local (and its reverse records); the appliance owns its services."""
     names = [n for answers in first_adverts["reverse"].values() for n in answers]
