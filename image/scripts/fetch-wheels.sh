@@ -37,6 +37,8 @@ done
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 repo="$(cd "$here/../.." && pwd)"
 requirements="$here/../common/files/requirements-pi.txt"
+# The extras install-appliance.sh installs: keep the two in step.
+extras="pi,uvloop"
 python="${PYTHON:-python3}"
 target_python="${TARGET_PYTHON:-3.11}"
 target_glibc="${TARGET_GLIBC:-2_36}"
@@ -66,15 +68,15 @@ app_wheel=("$work"/app/webthing_appliance-*.whl)
 
 # What the dependency set depends on: the wheel's declared requirements, the
 # image's extra requirements and the target. Not the appliance's own code.
-key="$("$python" - "${app_wheel[0]}" "$requirements" "$target_python" "$target_glibc" <<'PY'
+key="$("$python" - "${app_wheel[0]}" "$requirements" "$extras" "$target_python" "$target_glibc" <<'PY'
 import hashlib, sys, zipfile
-wheel, requirements, *target = sys.argv[1:]
+wheel, requirements, extras, *target = sys.argv[1:]
 with zipfile.ZipFile(wheel) as zf:
     meta = next(n for n in zf.namelist() if n.endswith(".dist-info/METADATA"))
     requires = sorted(l for l in zf.read(meta).decode().splitlines()
                       if l.startswith("Requires-Dist:"))
 h = hashlib.sha256()
-for part in (*requires, open(requirements).read(), *target):
+for part in (*requires, open(requirements).read(), extras, *target):
     h.update(part.encode() + b"\0")
 print(h.hexdigest()[:16])
 PY
@@ -94,7 +96,7 @@ else
   "$python" -m pip download --quiet --disable-pip-version-check --only-binary=:all: \
     "${platforms[@]}" \
     --python-version "$target_python" --implementation cp \
-    -d "$work/deps" "${app_wheel[0]}[pi]" -r "$requirements" 2> >(grep -v "^WARNING: Location" >&2) || {
+    -d "$work/deps" "${app_wheel[0]}[$extras]" -r "$requirements" 2> >(grep -v "^WARNING: Location" >&2) || {
       echo "fetch-wheels.sh: pip download failed; every dependency needs an aarch64 wheel" \
            "for CPython $target_python (see above)" >&2
       exit 1
