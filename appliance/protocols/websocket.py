@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Coroutine
 from typing import Any
 
 from quart import Quart, current_app, websocket
@@ -57,9 +58,33 @@ async def _receive(served: ServedThing, session: Session, limit: int) -> None:
             session.offer(dumps(websocket_error(error)).decode())
 
 
-async def _send(session: Session) -> None:
-    while True:
-        await websocket.send(await session.queue.get())
+async def pump(
+    receive: Coroutine[Any, Any, None], queue: asyncio.Queue[str], overflowed: asyncio.Event
+) -> None:
+    """Run a socket: its receive loop, and its send queue drained to the client, until the
+    client leaves or falls so far behind that its queue overflowed (then close it, 1013)."""
+
+    async def send() -> None:
+        while True:
+            await websocket.send(await queue.get())
+
+    tasks = [
+        asyncio.ensure_future(receive),
+        asyncio.ensure_future(send()),
+        asyncio.ensure_future(overflowed.wait()),
+    ]
+    try:
+        done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+        if tasks[2] in done:
+            await websocket.close(CLOSE_TOO_SLOW, "too slow to keep up")
+        for task in done:
+            if not task.cancelled() and task.exception() is not None:
+                raise task.exception()  # type: ignore[misc]
+    finally:
+        for task in tasks:
+            task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await asyncio.gather(*tasks, return_exceptions=True)
 
 
 async def thing_socket(thing_id: int | None = None) -> None:
@@ -74,26 +99,12 @@ async def thing_socket(thing_id: int | None = None) -> None:
     # Joined before the handshake completes: a client hears every change made after it
     # sees the socket open (what it missed before is in the REST state).
     served.hub.join(session)
-    tasks: list[asyncio.Future[Any]] = []
     try:
         await websocket.accept()
-        tasks = [
-            asyncio.ensure_future(_receive(served, session, state.options.max_body_size)),
-            asyncio.ensure_future(_send(session)),
-            asyncio.ensure_future(session.overflowed.wait()),
-        ]
-        done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
-        if tasks[2] in done:
-            await websocket.close(CLOSE_TOO_SLOW, "too slow to keep up")
-        for task in done:
-            if not task.cancelled() and task.exception() is not None:
-                raise task.exception()  # type: ignore[misc]
+        receive = _receive(served, session, state.options.max_body_size)
+        await pump(receive, session.queue, session.overflowed)
     finally:
         served.hub.leave(session)
-        for task in tasks:
-            task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await asyncio.gather(*tasks, return_exceptions=True)
 
 
 def register(app: Quart, rule: str) -> None:

@@ -15,7 +15,6 @@ RFC 9457 Problem Details form; a broken message gets one and the socket stays op
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import uuid
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
@@ -26,7 +25,7 @@ from ..descriptions import w3c
 from ..errors import ApplianceError, BadRequest, NotFound, PayloadTooLarge
 from ..timestamp import timestamp
 from .state import AppState, ServedThing, app_state
-from .websocket import CLOSE_TOO_SLOW
+from .websocket import pump
 from .wire import dumps, loads, problem_details
 
 if TYPE_CHECKING:
@@ -440,11 +439,6 @@ async def _receive(connection: Connection, limit: int) -> None:
         await connection.handle(raw)
 
 
-async def _send(connection: Connection) -> None:
-    while True:
-        await websocket.send(await connection.queue.get())
-
-
 async def serve(thing_id: int | None = None) -> None:
     """Serve one ``webthingprotocol`` client until it leaves."""
     state = app_state(current_app)
@@ -455,23 +449,10 @@ async def serve(thing_id: int | None = None) -> None:
         return
     await websocket.accept(subprotocol=SUBPROTOCOL)
     connection = Connection(state, served)
-    tasks = [
-        asyncio.ensure_future(_receive(connection, state.options.max_body_size)),
-        asyncio.ensure_future(_send(connection)),
-        asyncio.ensure_future(connection.overflowed.wait()),
-    ]
     try:
-        done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
-        if tasks[2] in done:
-            await websocket.close(CLOSE_TOO_SLOW, "too slow to keep up")
-        for task in done:
-            if not task.cancelled() and task.exception() is not None:
-                raise task.exception()  # type: ignore[misc]
+        receive = _receive(connection, state.options.max_body_size)
+        await pump(receive, connection.queue, connection.overflowed)
     finally:
-        for task in tasks:
-            task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await asyncio.gather(*tasks, return_exceptions=True)
         await connection.close()
 
 
