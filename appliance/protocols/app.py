@@ -7,7 +7,7 @@ import logging
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from quart import Quart, Response, g, request
+from quart import Quart, Response, request
 from werkzeug.exceptions import HTTPException
 
 from ..errors import ApplianceError, MethodNotAllowed, NotFound, PayloadTooLarge
@@ -51,7 +51,7 @@ def create_app(
 
     @app.errorhandler(ApplianceError)
     async def _appliance_error(error: ApplianceError) -> Response:
-        return error_response(error, problem=bool(g.get("problem_details")), instance=request.path)
+        return error_response(error, problem=w3c.wants_problem_details(), instance=request.path)
 
     @app.errorhandler(HTTPException)
     async def _http_error(error: HTTPException) -> Response:
@@ -66,7 +66,7 @@ def create_app(
             mapped = ApplianceError(error.description or str(error))
             mapped.status = error.code or 500
             mapped.code = (error.name or "error").lower().replace(" ", "-")
-        return error_response(mapped, problem=bool(g.get("problem_details")), instance=request.path)
+        return error_response(mapped, problem=w3c.wants_problem_details(), instance=request.path)
 
     @app.before_serving
     async def _build() -> None:

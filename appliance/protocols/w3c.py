@@ -19,8 +19,8 @@ URL layout (``<thing>`` is the thing's URL: the base path, or ``<base>/<index>``
   properties) and ``wot/sse/events[/<name>]`` (subscribe to one or all events); see
   :mod:`.sse` for the framing and ``Last-Event-ID`` resumption.
 
-Errors on these routes are RFC 9457 Problem Details (``application/problem+json``): a hook
-sets ``g.problem_details`` and the app's one error handler renders them.
+Errors on these routes are RFC 9457 Problem Details (``application/problem+json``): the app's
+one error handler asks :func:`wants_problem_details` which shape the failing request gets.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from quart import Quart, Response, current_app, g, request
+from quart import Quart, Response, current_app, request
 
 from ..descriptions import w3c
 from ..errors import ApplianceError, BadRequest, NotFound
@@ -213,13 +213,15 @@ async def subscribe_all_events(thing_id: int | None = None) -> Response:
     return _stream(thing_id, "event", None)
 
 
-async def _problem_details() -> None:
+def wants_problem_details() -> bool:
+    """True when the current request is on a W3C route (or, unrouted, under a ``wot/`` path).
+
+    Asked only when a request fails, so successful requests pay nothing for it.
+    """
     rule = request.url_rule
     if rule is not None:
-        if rule.endpoint.startswith("w3c_"):
-            g.problem_details = True
-    elif _W3C_PATH.search(request.path):
-        g.problem_details = True
+        return bool(rule.endpoint.startswith("w3c_"))
+    return _W3C_PATH.search(request.path) is not None
 
 
 def register(app: Quart, state: AppState) -> None:
@@ -263,5 +265,4 @@ def register(app: Quart, state: AppState) -> None:
         routes.append((f"{base}/wot/things", "w3c_things", list_things, "GET"))
     for rule, endpoint, view, method in routes:
         app.add_url_rule(rule, endpoint, view, methods=[method])
-    app.before_request(_problem_details)
 
