@@ -28,7 +28,7 @@ run: $(STAMP) ## start the appliance with simulated hardware on http://localhost
 	$(BIN)/appliance serve --hardware simulated --port 8888 --state-dir .state
 
 test: $(STAMP) $(NODE_STAMP) ## run the whole test suite
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -rs
 
 lint: $(STAMP) ## ruff and mypy (strict on appliance and hardware)
 	$(BIN)/ruff check appliance hardware tests examples bench
