@@ -11,6 +11,8 @@ import asyncio
 import logging
 import random
 
+from quart import Quart
+
 from appliance import MultipleThings, Property, Thing, Value, WebThingServer
 
 try:  # run as a script (python examples/multiple_things.py) or as a module (-m examples...)
@@ -73,6 +75,11 @@ def make_server(**options: object) -> WebThingServer:
     """The lamp and the sensor on one server; ``options`` go to :class:`WebThingServer`."""
     things = MultipleThings([Lamp(), HumiditySensor()], "LightAndTempDevice")
     return WebThingServer(things, **options)  # type: ignore[arg-type]
+
+
+def create_app() -> Quart:
+    """The Quart app alone, for ``hypercorn 'examples/multiple_things.py:create_app()'``."""
+    return make_server(discovery=False).create()
 
 
 def main() -> None:

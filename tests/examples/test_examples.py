@@ -66,7 +66,10 @@ def test_example_serves_and_logs_where_it_listens(name: str, path: str, expected
     assert f"http://127.0.0.1:{port}/" in err
 
 
-async def test_create_app_is_the_hypercorn_entry_point() -> None:
-    async with started(load_example("single_thing").create_app()) as client:
-        response = await client.get("/properties/on")
+@pytest.mark.parametrize(
+    ("name", "path"), [("single_thing", "/properties/on"), ("multiple_things", "/0/properties/on")]
+)
+async def test_create_app_is_the_hypercorn_entry_point(name: str, path: str) -> None:
+    async with started(load_example(name).create_app()) as client:
+        response = await client.get(path)
         assert await response.get_json() == {"on": True}
