@@ -269,10 +269,16 @@ class Thing:
         """Declare event ``name`` with its data schema."""
         self.available_events[name] = dict(metadata or {})
 
+    def find_available_event(self, name: str) -> dict[str, Any]:
+        """The metadata of event ``name``, or :class:`NotFound`."""
+        try:
+            return self.available_events[name]
+        except KeyError:
+            raise NotFound(f"{self.title!r} has no event {name!r}") from None
+
     def add_event(self, event: Event) -> None:
         """Record ``event`` (the history is bounded) and tell observers."""
-        if event.name not in self.available_events:
-            raise NotFound(f"{self.title!r} has no event {event.name!r}")
+        self.find_available_event(event.name)
         self.events.append(event)
         for observer in list(self.observers):
             self._call(observer.event_raised, event)

@@ -31,7 +31,7 @@ from typing import Any
 from quart import Quart, Response, current_app, request
 
 from ..descriptions import w3c
-from ..errors import ApplianceError, BadRequest, NotFound
+from ..errors import ApplianceError, BadRequest
 from .sse import Journal, Kind
 from .state import AppState, ServedThing, app_state, origins
 from .webthings import read_json, thing_paths
@@ -202,9 +202,7 @@ async def observe_all_properties(thing_id: int | None = None) -> Response:
 
 async def subscribe_event(name: str, thing_id: int | None = None) -> Response:
     """subscribeevent: the event's data as an event stream."""
-    thing = _served(thing_id).thing
-    if name not in thing.available_events:
-        raise NotFound(f"{thing.title!r} has no event {name!r}")
+    _served(thing_id).thing.find_available_event(name)
     return _stream(thing_id, "event", name)
 
 

@@ -37,9 +37,8 @@ async def handle_message(served: ServedThing, session: Session, raw: str | bytes
         for name, input_ in requests:  # all checked first: a bad one starts none
             thing.perform_action(name, input_)
     elif kind == "addEventSubscription":
-        unknown = [n for n in data if n not in thing.available_events]
-        if unknown:
-            raise NotFound(f"{thing.title!r} has no event {unknown[0]!r}")
+        for name in data:
+            thing.find_available_event(name)
         session.subscriptions.update(data)
     else:
         expected = "setProperty, requestAction or addEventSubscription"

@@ -7,7 +7,7 @@ from typing import Any
 from quart import Quart, Response, current_app, request
 
 from ..descriptions.webthings import thing_description
-from ..errors import BadRequest, NotFound
+from ..errors import BadRequest
 from .state import AppState, ServedThing, app_state, origins
 from .wire import JSON, dumps, json_response, loads
 
@@ -130,8 +130,8 @@ async def delete_action(name: str, action_id: str, thing_id: int | None = None) 
 async def get_events(thing_id: int | None = None, name: str | None = None) -> Response:
     """The event history, optionally of one event."""
     thing = app_state(current_app).resolve(thing_id).thing
-    if name is not None and name not in thing.available_events:
-        raise NotFound(f"{thing.title!r} has no event {name!r}")
+    if name is not None:
+        thing.find_available_event(name)
     return json_response([e.as_event_description() for e in thing.get_events(name)])
 
 

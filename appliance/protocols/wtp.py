@@ -326,21 +326,16 @@ async def _unobserve_all(c: Connection, served: ServedThing, m: dict[str, Any]) 
     c.respond(served, m)
 
 
-def _find_event(served: ServedThing, name: str) -> None:
-    if name not in served.thing.available_events:
-        raise NotFound(f"{served.thing.title!r} has no event {name!r}")
-
-
 async def _subscribe_event(c: Connection, served: ServedThing, m: dict[str, Any]) -> None:
     name = _name(m)
-    _find_event(served, name)
+    served.thing.find_available_event(name)
     _subscribe(c, served, m, "event", [name])
     c.respond(served, m, name=name)
 
 
 async def _unsubscribe_event(c: Connection, served: ServedThing, m: dict[str, Any]) -> None:
     name = _name(m)
-    _find_event(served, name)
+    served.thing.find_available_event(name)
     _unsubscribe(c, served, "event", [name])
     c.respond(served, m, name=name)
 
