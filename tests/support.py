@@ -16,7 +16,7 @@ from typing import Any
 from quart import Quart
 from quart.testing import QuartClient
 
-from appliance import Thing, WebThingServer
+from appliance import Action, Thing, WebThingServer
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples"
@@ -94,3 +94,23 @@ async def serving(server: WebThingServer) -> AsyncIterator[str]:
     finally:
         shutdown.set()
         await asyncio.wait_for(task, 15)
+
+
+class Blocker(Action):
+    """Runs until released (or cancelled); tells when it started and how it ended."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.started = asyncio.Event()
+        self.release = asyncio.Event()
+        self.reached_end = False
+        self.cleaned_up = False
+
+    async def perform_action(self) -> Any:
+        self.started.set()
+        try:
+            await self.release.wait()
+            self.reached_end = True
+            return "released"
+        finally:
+            self.cleaned_up = True

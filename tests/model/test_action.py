@@ -9,6 +9,7 @@ import pytest
 
 from appliance import Action, ActionStatus, Thing
 from appliance.errors import BadRequest, Busy, InvalidValue, NotFound
+from tests.support import Blocker
 
 from .conftest import TIMESTAMP, Recorder, wait
 
@@ -36,26 +37,6 @@ class Boom(Action):
 class Silent(Action):
     async def perform_action(self) -> Any:
         raise KeyError  # no message
-
-
-class Blocker(Action):
-    """Runs until the test releases it (or cancels it)."""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.started = asyncio.Event()
-        self.release = asyncio.Event()
-        self.reached_end = False
-        self.cleaned_up = False
-
-    async def perform_action(self) -> Any:
-        self.started.set()
-        try:
-            await self.release.wait()
-            self.reached_end = True
-            return "released"
-        finally:
-            self.cleaned_up = True
 
 
 class Noop(Action):

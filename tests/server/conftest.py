@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 from appliance import Action, Thing, WebThingServer
-from tests.support import lamp_class
+from tests.support import Blocker, lamp_class
 
 
 def lamp_server(thing: Thing | None = None, **options: Any) -> WebThingServer:
@@ -15,26 +14,6 @@ def lamp_server(thing: Thing | None = None, **options: Any) -> WebThingServer:
     return WebThingServer(thing if thing is not None else lamp_class()(), **options)
 
 
-
-
-class Blocker(Action):
-    """Runs until released (or cancelled); tells when it started and how it ended."""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.started = asyncio.Event()
-        self.release = asyncio.Event()
-        self.reached_end = False
-        self.cleaned_up = False
-
-    async def perform_action(self) -> Any:
-        self.started.set()
-        try:
-            await self.release.wait()
-            self.reached_end = True
-            return "released"
-        finally:
-            self.cleaned_up = True
 
 
 class Machine(Thing):
