@@ -31,7 +31,7 @@ test: $(STAMP) $(NODE_STAMP) ## run the whole test suite
 	$(BIN)/pytest -q -rs
 
 lint: $(STAMP) ## ruff and mypy (strict on appliance and hardware)
-	$(BIN)/ruff check appliance hardware tests examples bench
+	$(BIN)/ruff check thingtalk appliance hardware tests examples bench
 	$(BIN)/mypy
 
 bench: $(STAMP) ## measure the server against a bare Quart endpoint

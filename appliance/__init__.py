@@ -1,27 +1,11 @@
-"""A Web of Things library: describe things in Python, serve them over WebThings and W3C WoT."""
+"""The appliance: a PWM-dimmed lamp and a DHT humidity/temperature sensor served as web things.
+
+Built on :mod:`thingtalk` (the library) and :mod:`hardware` (the drivers): the config, the
+``appliance`` command, the two things, and the state file that survives power cuts.
+"""
 
 from __future__ import annotations
 
-from .action import Action, ActionStatus
-from .errors import ApplianceError
-from .event import Event
-from .property import Property
-from .server import Route, WebThingServer
-from .thing import Thing, ThingObserver
-from .things import MultipleThings, SingleThing
-from .value import Value
+from thingtalk import __version__
 
-__all__ = [
-    "Action",
-    "ActionStatus",
-    "ApplianceError",
-    "Event",
-    "MultipleThings",
-    "Property",
-    "Route",
-    "SingleThing",
-    "Thing",
-    "ThingObserver",
-    "Value",
-    "WebThingServer",
-]
+__all__ = ["__version__"]

@@ -105,25 +105,42 @@ def run_client(url: str, method: str, connections: int, duration: float) -> Load
 async def _connection(
     host: str, port: int, request: bytes, until: float, latencies: list[float]
 ) -> int:
-    reader, writer = await asyncio.open_connection(host, port)
     errors = 0
-    try:
-        while time.perf_counter() < until:
-            started = time.perf_counter()
-            writer.write(request)
-            head = await reader.readuntil(b"\r\n\r\n")
-            length = 0
-            for line in head.split(b"\r\n")[1:]:
-                name, _, value = line.partition(b":")
-                if name.strip().lower() == b"content-length":
-                    length = int(value)
-            if length:
-                await reader.readexactly(length)
-            latencies.append(time.perf_counter() - started)
-            if not head.startswith(b"HTTP/1.1 2"):
-                errors += 1
-    finally:
-        writer.close()
+    while time.perf_counter() < until:
+        reader, writer = await asyncio.open_connection(host, port)
+        try:
+            errors += await _requests(reader, writer, request, until, latencies)
+        except asyncio.IncompleteReadError:
+            # The server ended this keep-alive connection (Hypercorn closes one after
+            # keep_alive_max_requests); open the next, as wrk does.
+            pass
+        finally:
+            writer.close()
+    return errors
+
+
+async def _requests(
+    reader: asyncio.StreamReader,
+    writer: asyncio.StreamWriter,
+    request: bytes,
+    until: float,
+    latencies: list[float],
+) -> int:
+    errors = 0
+    while time.perf_counter() < until:
+        started = time.perf_counter()
+        writer.write(request)
+        head = await reader.readuntil(b"\r\n\r\n")
+        length = 0
+        for line in head.split(b"\r\n")[1:]:
+            name, _, value = line.partition(b":")
+            if name.strip().lower() == b"content-length":
+                length = int(value)
+        if length:
+            await reader.readexactly(length)
+        latencies.append(time.perf_counter() - started)
+        if not head.startswith(b"HTTP/1.1 2"):
+            errors += 1
     return errors
 
 

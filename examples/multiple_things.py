@@ -13,7 +13,7 @@ import random
 
 from quart import Quart
 
-from appliance import MultipleThings, Property, Thing, Value, WebThingServer
+from thingtalk import MultipleThings, Property, Thing, Value, WebThingServer
 
 try:  # run as a script (python examples/multiple_things.py) or as a module (-m examples...)
     from single_thing import Lamp

@@ -13,7 +13,7 @@ from typing import Any
 
 from quart import Quart
 
-from appliance import Action, Property, Thing, Value, WebThingServer
+from thingtalk import Action, Property, Thing, Value, WebThingServer
 
 
 class FadeAction(Action):

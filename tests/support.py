@@ -16,7 +16,7 @@ from typing import Any
 from quart import Quart
 from quart.testing import QuartClient
 
-from appliance import Action, Thing, WebThingServer
+from thingtalk import Action, Thing, WebThingServer
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples"

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from appliance import MultipleThings, WebThingServer
+from thingtalk import MultipleThings, WebThingServer
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 
@@ -76,7 +76,7 @@ async def test_the_sensor_and_the_extension_points_of_the_tour(
 
 
 def test_the_config_file_shown_in_the_readme_is_valid_and_matches_the_defaults() -> None:
-    from appliance.runtime.config import Config, loads_config
+    from appliance.config import Config, loads_config
 
     blocks = re.findall(r"```toml\n(.*?)```", README.read_text(), flags=re.S)
     assert len(blocks) == 1

@@ -5,20 +5,11 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
 import pytest
 from pytest_mock import MockerFixture
-
-# Test folders with an __init__.py put tests/ on sys.path, where this folder would be
-# found as a namespace package "hardware" shadowing the real one; a regular package
-# anywhere on sys.path wins over a namespace portion, so make the project root visible.
-# Redundant once pytest's `pythonpath = ["."]` is set in pyproject.toml.
-_ROOT = str(Path(__file__).resolve().parents[2])
-if _ROOT not in sys.path:
-    sys.path.append(_ROOT)
 
 
 @pytest.fixture

@@ -1,0 +1,207 @@
+"""The lamp: a dimmable LED as a web thing, with a fade action that ramps the real duty cycle."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from hardware import Led
+from thingtalk.action import Action
+from thingtalk.property import Property
+from thingtalk.thing import Thing
+from thingtalk.value import Value
+
+from .state import LampState
+
+log = logging.getLogger(__name__)
+
+#: Time between two duty-cycle steps of a fade: smooth to the eye, cheap on a Pi Zero.
+FADE_STEP = 0.02
+#: The longest fade a client may ask for, in milliseconds (an hour).
+MAX_FADE_MS = 3_600_000
+
+StateListener = Callable[[LampState], Awaitable[None]]
+
+
+class FadeAction(Action):
+    """Ramp the lamp to ``input.brightness`` over ``input.duration`` milliseconds."""
+
+    thing: Lamp
+
+    async def perform_action(self) -> None:
+        await self.thing.fade(self.input["brightness"], self.input["duration"] / 1000)
+
+
+class Lamp(Thing):
+    """A dimmable lamp on a PWM LED.
+
+    ``on`` and ``brightness`` drive the LED through their value setters: off means duty 0
+    while the brightness is kept, so switching on again restores it. Every change a client
+    makes is handed to ``on_change`` (the state file) before the write is acknowledged.
+    """
+
+    title = "Lamp"
+    type = ["OnOffSwitch", "Light"]
+    description = "A dimmable LED"
+
+    def __init__(
+        self,
+        led: Led,
+        initial: LampState | None = None,
+        on_change: StateListener | None = None,
+        *,
+        id_: str = "urn:dev:ops:appliance-lamp",
+        fade_step: float = FADE_STEP,
+    ) -> None:
+        super().__init__(id_=id_)
+        self.led = led
+        self.initial = initial or LampState()
+        self.on_change = on_change
+        self.fade_step = fade_step
+        self._fade_task: asyncio.Task[Any] | None = None
+        # What the LED shows; set before any await, so a fade step never sees a stale "on".
+        self._on = self.initial.on
+        self._brightness = self.initial.brightness
+
+    @property
+    def state(self) -> LampState:
+        """The current on/brightness."""
+        return LampState(on=self._on, brightness=self._brightness)
+
+    async def build(self) -> Lamp:
+        await self.add_property(
+            Property(
+                "on",
+                Value(self.initial.on, self._set_on),
+                {
+                    "@type": "OnOffProperty",
+                    "title": "On/Off",
+                    "type": "boolean",
+                    "description": "Whether the lamp is turned on",
+                },
+            )
+        )
+        await self.add_property(
+            Property(
+                "brightness",
+                Value(self.initial.brightness, self._set_brightness),
+                {
+                    "@type": "BrightnessProperty",
+                    "title": "Brightness",
+                    "type": "integer",
+                    "description": "The level of light from 0-100",
+                    "minimum": 0,
+                    "maximum": 100,
+                    "unit": "percent",
+                },
+            )
+        )
+        self.add_available_action(
+            "fade",
+            {
+                "title": "Fade",
+                "description": "Fade the lamp to a given level",
+                "input": {
+                    "type": "object",
+                    "required": ["brightness", "duration"],
+                    "properties": {
+                        "brightness": {
+                            "type": "integer",
+                            "minimum": 0,
+                            "maximum": 100,
+                            "unit": "percent",
+                        },
+                        "duration": {
+                            "type": "integer",
+                            "minimum": 1,
+                            "maximum": MAX_FADE_MS,
+                            "unit": "milliseconds",
+                        },
+                    },
+                },
+            },
+            FadeAction,
+        )
+        # Restore what was saved: the LED starts dark.
+        self._show()
+        return self
+
+    # -- value setters: called before a client's write is stored -------------------------
+
+    async def _set_on(self, on: bool) -> None:
+        self._on = on
+        self._show()
+        await self._changed(LampState(on=on, brightness=self._brightness))
+
+    async def _set_brightness(self, brightness: int) -> None:
+        fade = self._fade_task
+        if fade is not None and fade is not asyncio.current_task() and not fade.done():
+            # A client's own level wins over a fade still running.
+            await self._cancel_fade()
+        self._brightness = brightness
+        self._show()
+        await self._changed(LampState(on=self._on, brightness=brightness))
+
+    def _show(self, level: float | None = None) -> None:
+        """Drive the LED from the lamp's state (``level`` overrides the brightness)."""
+        self.led.set_level((self._brightness if level is None else level) if self._on else 0)
+
+    async def _changed(self, state: LampState) -> None:
+        if self.on_change is None:
+            return
+        try:
+            await self.on_change(state)
+        except Exception:
+            # The LED already changed; losing the saved copy is bad, refusing the write worse.
+            log.exception("cannot save the lamp state %s", state)
+
+    # -- fading -----------------------------------------------------------------------
+
+    async def fade(self, target: int, duration: float) -> None:
+        """Ramp brightness to ``target`` over ``duration`` seconds, never blocking the loop.
+
+        The LED gets a new (fractional) level every ``fade_step`` seconds and the brightness
+        property follows in whole percent; the final level is stored and saved like a
+        client's write. While the lamp is off only the brightness moves. A newer fade, a
+        client setting the brightness, or a DELETE of the request cancels it where it is.
+        """
+        await self._cancel_fade()
+        me = asyncio.current_task()
+        self._fade_task = me
+        prop = self.find_property("brightness")
+        done = False
+        try:
+            start = float(self._brightness)
+            loop = asyncio.get_running_loop()
+            began = loop.time()
+            while duration > 0 and (progress := (loop.time() - began) / duration) < 1.0:
+                level = start + (target - start) * progress
+                self._brightness = round(level)
+                self._show(level)
+                # Subscribers see the ramp; the state file gets where it ends.
+                await prop.value.notify_of_external_update(self._brightness)
+                await asyncio.sleep(self.fade_step)
+            await prop.set_value(target)
+            done = True
+        finally:
+            if self._fade_task is me:
+                self._fade_task = None
+            if not done:
+                # Stopped part way: settle on the whole percent the property shows, and keep it.
+                self._show()
+                await self._changed(LampState(on=self._on, brightness=self._brightness))
+
+    async def _cancel_fade(self) -> None:
+        task, self._fade_task = self._fade_task, None
+        if task is None or task.done() or task is asyncio.current_task():
+            return
+        for action in self.get_actions("fade"):
+            if action.task is task:
+                await action.cancel()  # marks the request cancelled, and waits for it
+                return
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task

@@ -1,0 +1,202 @@
+"""The config file: defaults, every section, and errors that name the key."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from appliance import config as config_module
+from appliance.cli import main
+from appliance.config import (
+    DEFAULT_PORT,
+    Config,
+    ConfigError,
+    load_config,
+    loads_config,
+    override,
+)
+
+from .conftest import appliance_command
+
+FULL = """
+[server]
+host = "0.0.0.0"
+port = 80
+
+[hardware]
+backend = "simulated"
+
+[lamp]
+pin = 12
+frequency = 500
+gamma = 2.8
+
+[sensor]
+model = "DHT11"
+pin = 17
+interval = 30
+
+[discovery]
+enabled = false
+interfaces = ["wlan0", "192.168.1.20"]
+name = "Kitchen"
+
+[state]
+dir = "/tmp/state"
+
+[logging]
+level = "debug"
+"""
+
+
+def test_defaults() -> None:
+    config = Config()
+    assert config.server.host == "::"
+    assert config.server.port == DEFAULT_PORT == 8888
+    assert config.hardware.backend == "auto"
+    assert (config.lamp.pin, config.lamp.frequency, config.lamp.gamma) == (18, 200.0, 2.2)
+    assert (config.sensor.model, config.sensor.pin, config.sensor.interval) == ("DHT22", 4, 10.0)
+    assert config.discovery.enabled and config.discovery.interfaces == []
+    assert config.discovery.name == ""
+    assert config.state.dir == "/var/lib/appliance"
+    assert config.logging.level == "INFO"
+    assert loads_config("") == config
+
+
+def test_every_key_is_read() -> None:
+    config = loads_config(FULL)
+    assert (config.server.host, config.server.port) == ("0.0.0.0", 80)
+    assert config.hardware.backend == "simulated"
+    assert (config.lamp.pin, config.lamp.frequency, config.lamp.gamma) == (12, 500.0, 2.8)
+    assert (config.sensor.model, config.sensor.pin, config.sensor.interval) == ("DHT11", 17, 30.0)
+    assert config.discovery.enabled is False
+    assert config.discovery.interfaces == ["wlan0", "192.168.1.20"]
+    assert config.discovery.name == "Kitchen"
+    assert config.state.dir == "/tmp/state"
+    assert config.logging.level_name == "DEBUG"
+
+
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        ("[sensor]\ninterval = 1", "sensor.interval"),
+        ("[sensor]\ninterval = 'often'", "sensor.interval"),
+        ("[sensor]\nmodel = 'DHT99'", "sensor.model"),
+        ("[sensor]\npin = 40", "sensor.pin"),
+        ("[server]\nport = 0", "server.port"),
+        ("[server]\nport = 70000", "server.port"),
+        ("[server]\nport = '80'", "server.port"),
+        ("[lamp]\ngamma = 0", "lamp.gamma"),
+        ("[lamp]\nfrequency = -5", "lamp.frequency"),
+        ("[lamp]\ncolour = 'red'", "lamp.colour"),
+        ("[hardware]\nbackend = 'gpio'", "hardware.backend"),
+        ("[discovery]\nenabled = 'yes'", "discovery.enabled"),
+        ("[discovery]\ninterfaces = 'eth0'", "discovery.interfaces"),
+        ("[discovery]\ninterfaces = [1]", "discovery.interfaces[0]"),
+        ("[state]\ndir = ''", "state.dir"),
+        ("[logging]\nlevel = 'loud'", "logging.level"),
+        ("[frobnicate]\nx = 1", "frobnicate"),
+        ("server = 3", "server"),
+    ],
+)
+def test_invalid_values_name_the_key(text: str, key: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        loads_config(text, "my.toml")
+    message = str(info.value)
+    assert message.startswith("my.toml: ")
+    assert f"`{key}`" in message, message
+
+
+def test_unknown_key_message() -> None:
+    with pytest.raises(ConfigError, match=r"unknown key `sensor\.intervall`"):
+        loads_config("[sensor]\nintervall = 5")
+
+
+def test_bad_toml_says_where() -> None:
+    with pytest.raises(ConfigError, match=r"not valid TOML.*line 2"):
+        loads_config("[server]\nport = = 80")
+
+
+def test_missing_default_file_means_defaults(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(config_module, "DEFAULT_CONFIG_PATH", tmp_path / "nope.toml")
+    assert load_config() == Config()
+
+
+def test_missing_explicit_file_is_an_error(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="no such config file"):
+        load_config(tmp_path / "nope.toml")
+
+
+def test_load_from_file(tmp_path: Path) -> None:
+    path = tmp_path / "appliance.toml"
+    path.write_text("[server]\nport = 80\n")
+    assert load_config(path).server.port == 80
+
+
+def test_command_line_overrides_the_file() -> None:
+    config = loads_config(FULL)
+    changed = override(
+        config,
+        server_port=9000,
+        server_host=None,
+        state_dir="/srv/state",
+        discovery_enabled=False,
+        hardware_backend="pi",
+    )
+    assert changed.server.port == 9000
+    assert changed.server.host == "0.0.0.0"  # None keeps the file's value
+    assert changed.state.dir == "/srv/state"
+    assert changed.hardware.backend == "pi"
+    assert changed.lamp == config.lamp
+    with pytest.raises(ConfigError, match=r"command line: invalid `hardware.backend`"):
+        override(config, hardware_backend="gpio")
+
+
+def test_check_config_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    good = tmp_path / "good.toml"
+    good.write_text(FULL)
+    assert main(["check-config", "--config", str(good)]) == 0
+    assert "ok" in capsys.readouterr().err
+
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[sensor]\ninterval = 0.5\n")
+    assert main(["check-config", "--config", str(bad)]) == 1
+    err = capsys.readouterr().err
+    assert "sensor.interval" in err and str(bad) in err
+
+
+def test_check_config_console_script(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[lamp]\npin = 99\n")
+    result = subprocess.run(
+        [*appliance_command(), "check-config", "--config", str(bad)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 1
+    assert "lamp.pin" in result.stderr
+
+    good = tmp_path / "good.toml"
+    good.write_text("[server]\nport = 80\n")
+    result = subprocess.run(
+        [*appliance_command(), "check-config", "--config", str(good)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+
+
+def test_help_has_examples(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as info:
+        main(["serve", "--help"])
+    assert info.value.code == 0
+    out = capsys.readouterr().out
+    for option in ("--config", "--host", "--port", "--hardware", "--state-dir", "--no-discovery"):
+        assert option in out
+    assert "appliance serve --hardware simulated --port 8888" in out

@@ -1,0 +1,166 @@
+"""WebThingServer's extension points: extra routes, ASGI middlewares, startup and shutdown."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import httpx
+from quart import Blueprint, jsonify, request
+
+from tests.support import free_port, serving, started
+from thingtalk import Route
+
+from .conftest import lamp_server
+
+
+def tagging(tag: str) -> Any:
+    """An ASGI middleware factory that appends ``x-chain: <tag>`` to every HTTP answer."""
+
+    def factory(app: Any) -> Any:
+        async def middleware(scope: Any, receive: Any, send: Any) -> None:
+            if scope["type"] != "http":
+                await app(scope, receive, send)
+                return
+
+            async def tagged_send(message: Any) -> None:
+                if message["type"] == "http.response.start":
+                    message = dict(message)
+                    message["headers"] = [*message.get("headers", ()), (b"x-chain", tag.encode())]
+                await send(message)
+
+            await app(scope, receive, tagged_send)
+
+        return middleware
+
+    return factory
+
+
+async def test_additional_route_and_blueprint() -> None:
+    async def health() -> Any:
+        return jsonify({"ok": True})
+
+    async def echo() -> Any:
+        return jsonify(await request.get_json())
+
+    extra = Blueprint("extra", __name__, url_prefix="/extra")
+
+    @extra.route("/hello/<name>")
+    async def hello(name: str) -> Any:
+        return jsonify({"hello": name})
+
+    server = lamp_server(
+        additional_routes=[
+            Route("/health", health),
+            Route("/echo", echo, ("POST",)),
+            extra,
+        ]
+    )
+    async with started(server.create()) as client:
+        response = await client.get("/health")
+        assert (response.status_code, await response.get_json()) == (200, {"ok": True})
+        assert response.headers["access-control-allow-origin"] == "*"
+        response = await client.post("/echo", json={"a": 1})
+        assert await response.get_json() == {"a": 1}
+        assert (await client.get("/echo")).status_code == 405
+        response = await client.get("/extra/hello/lamp")
+        assert await response.get_json() == {"hello": "lamp"}
+        assert (await client.get("/extra/hello/lamp/")).status_code == 200
+        # The things' own routes are untouched, and the extras sit behind the Host check.
+        assert (await client.get("/properties/on")).status_code == 200
+        assert (await client.get("/health", headers={"Host": "evil.com"})).status_code == 403
+
+
+async def test_additional_middlewares_wrap_every_answer() -> None:
+    server = lamp_server(additional_middlewares=[tagging("first"), tagging("second")])
+    async with started(server.create()) as client:
+        for path in ("/", "/properties/on", "/no-such-route"):
+            response = await client.get(path)
+            # The first listed is innermost: it sees the answer first.
+            assert response.headers.getlist("x-chain") == ["first", "second"], path
+            assert response.headers["access-control-allow-origin"] == "*"
+        response = await client.put("/properties/on", json={"on": False})
+        assert response.headers.getlist("x-chain") == ["first", "second"]
+        # Inside the Host check: a refused request never reaches them.
+        refused = await client.get("/", headers={"Host": "evil.com"})
+        assert refused.status_code == 403
+        assert refused.headers.getlist("x-chain") == []
+
+
+async def test_middleware_and_routes_through_hypercorn() -> None:
+    async def health() -> Any:
+        return jsonify({"ok": True})
+
+    server = lamp_server(
+        host="127.0.0.1",
+        port=free_port(),
+        additional_middlewares=[tagging("outer")],
+        additional_routes=[Route("/health", health)],
+    )
+    async with serving(server) as url, httpx.AsyncClient(base_url=url) as http:
+        response = await http.get("/properties")
+        assert response.status_code == 200
+        assert response.headers["x-chain"] == "outer"
+        assert (await http.get("/health")).json() == {"ok": True}
+
+
+async def test_startup_and_shutdown_handlers_sync_and_async() -> None:
+    calls: list[str] = []
+    thing = lamp_server().things.things[0]
+
+    def sync_start() -> None:
+        calls.append("sync start")
+
+    async def async_start() -> None:
+        await asyncio.sleep(0)
+        # Things are built before the handlers run.
+        calls.append(f"async start {sorted(thing.properties)}")
+
+    def sync_stop() -> None:
+        calls.append("sync stop")
+
+    async def async_stop() -> None:
+        await asyncio.sleep(0)
+        calls.append("async stop")
+
+    server = lamp_server(
+        thing,
+        additional_on_startup=[sync_start, async_start],
+        additional_on_shutdown=[sync_stop, async_stop],
+    )
+    app = server.create()
+    assert server.create() is app
+    assert calls == []
+    async with started(app) as client:
+        assert calls == ["sync start", "async start ['brightness', 'on']"]
+        assert (await client.get("/")).status_code == 200
+        assert (await client.get("/properties")).status_code == 200
+        assert len(calls) == 2
+    assert calls == [
+        "sync start",
+        "async start ['brightness', 'on']",
+        "sync stop",
+        "async stop",
+    ]
+
+
+async def test_handlers_run_once_under_hypercorn() -> None:
+    counts = {"start": 0, "stop": 0}
+
+    def start() -> None:
+        counts["start"] += 1
+
+    async def stop() -> None:
+        counts["stop"] += 1
+
+    server = lamp_server(
+        host="127.0.0.1",
+        port=free_port(),
+        additional_on_startup=[start],
+        additional_on_shutdown=[stop],
+    )
+    async with serving(server) as url, httpx.AsyncClient(base_url=url) as http:
+        for _ in range(3):
+            assert (await http.get("/")).status_code == 200
+        assert counts == {"start": 1, "stop": 0}
+    assert counts == {"start": 1, "stop": 1}

@@ -1,0 +1,92 @@
+"""What an app serves: its things, where, and with which options."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+from quart import Quart, Response, request
+
+from ..errors import NotFound
+from ..thing import Thing
+from ..things import MultipleThings, ThingsCollection
+from .hub import Hub
+
+Renderer = Callable[["ServedThing"], Awaitable[Response]]
+
+
+@dataclass(eq=False)
+class ServedThing:
+    """A thing and the path it is served under."""
+
+    thing: Thing
+    index: int | None
+    href_prefix: str  # "" for a single thing at the root, "/0", "/things/0", ...
+    hub: Hub = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.hub = Hub(self.thing, self.href_prefix)
+
+    @property
+    def path(self) -> str:
+        """The thing's own URL path."""
+        return self.href_prefix or "/"
+
+
+@dataclass
+class Options:
+    """Settings of the protocols layer."""
+
+    base_path: str = ""
+    context: str = "https://webthings.io/schemas"
+    max_body_size: int = 64 * 1024
+    max_websocket_queue: int = 1024
+    sse_keepalive: float = 15.0  # seconds between keepalive comments on idle SSE streams
+    sse_replay: int = 256  # changes per thing kept for SSE Last-Event-ID resumption
+
+
+@dataclass(eq=False)
+class AppState:
+    """Everything the routes need, kept on the app (never in a module global)."""
+
+    collection: ThingsCollection
+    options: Options
+    served: list[ServedThing]
+    # Alternative representations of a thing's URL by media type (the page, the W3C TD).
+    representations: dict[str, Renderer] = field(default_factory=dict)
+
+    @classmethod
+    def build(cls, collection: ThingsCollection, options: Options) -> AppState:
+        """Lay the things out under ``options.base_path``."""
+        base = options.base_path.rstrip("/")
+        if isinstance(collection, MultipleThings):
+            served = [ServedThing(t, i, f"{base}/{i}") for i, t in enumerate(collection.things)]
+        else:
+            served = [ServedThing(collection.thing, None, base)]
+        return cls(collection, options, served)
+
+    @property
+    def multiple(self) -> bool:
+        """True when things are served at ``/<index>``."""
+        return isinstance(self.collection, MultipleThings)
+
+    def resolve(self, thing_id: int | None) -> ServedThing:
+        """The served thing for a route's ``thing_id`` (None for a single thing)."""
+        if thing_id is None:
+            return self.served[0]
+        if 0 <= thing_id < len(self.served):
+            return self.served[thing_id]
+        raise NotFound(f"no thing {thing_id}; there are {len(self.served)}")
+
+
+def app_state(app: Quart) -> AppState:
+    """The :class:`AppState` of ``app``."""
+    state: AppState = app.extensions["thingtalk"]
+    return state
+
+
+def origins() -> tuple[str, str]:
+    """``(http origin, websocket origin)`` as the current client reached us."""
+    host = request.headers.get("Host", "localhost")
+    secure = request.scheme in ("https", "wss")
+    return (f"{'https' if secure else 'http'}://{host}", f"{'wss' if secure else 'ws'}://{host}")

@@ -1,0 +1,71 @@
+"""The one wire shape: JSON encoding, and errors mapped to a status and a body."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+from quart import Response
+
+from ..errors import BadRequest, ThingtalkError
+
+JSON = "application/json"
+PROBLEM_JSON = "application/problem+json"
+
+_encoder = msgspec.json.Encoder()
+_decoder = msgspec.json.Decoder()
+
+
+def dumps(obj: Any) -> bytes:
+    """Encode ``obj`` as compact JSON."""
+    return _encoder.encode(obj)
+
+
+def loads(data: bytes | str) -> Any:
+    """Decode JSON, or raise :class:`BadRequest` saying why."""
+    try:
+        return _decoder.decode(data)
+    except msgspec.DecodeError as exc:
+        raise BadRequest(f"malformed JSON: {exc}") from None
+
+
+def json_response(obj: Any, status: int = 200, content_type: str = JSON) -> Response:
+    """A JSON response."""
+    return Response(dumps(obj), status=status, content_type=content_type)
+
+
+def error_body(error: ThingtalkError) -> dict[str, Any]:
+    """The JSON body of an error: ``{"error": code, "message": text}``."""
+    return error.to_json()
+
+
+def problem_details(error: ThingtalkError, instance: str | None = None) -> dict[str, Any]:
+    """The same error as RFC 9457 Problem Details.
+
+    ``type`` stays ``about:blank`` (so ``title`` is the status phrase, as the RFC asks);
+    the machine-readable code travels in the ``error`` extension member.
+    """
+    body: dict[str, Any] = {
+        "type": "about:blank",
+        "title": error.status_line.split(" ", 1)[1],
+        "status": int(error.status),
+        "detail": error.message,
+        "error": error.code,
+    }
+    if instance:
+        body["instance"] = instance
+    return body
+
+
+def error_response(
+    error: ThingtalkError, *, problem: bool = False, instance: str | None = None
+) -> Response:
+    """``error`` as an HTTP response: the WebThings body, or Problem Details on W3C routes."""
+    if problem:
+        return json_response(problem_details(error, instance), int(error.status), PROBLEM_JSON)
+    return json_response(error_body(error), int(error.status))
+
+
+def websocket_error(error: ThingtalkError) -> dict[str, Any]:
+    """``error`` as a WebThings websocket message (the HTTP body plus the status line)."""
+    return {"messageType": "error", "data": {"status": error.status_line, **error_body(error)}}
