@@ -106,9 +106,7 @@ def create_app() -> Quart:
 def main() -> None:
     """Parse the command line and serve until SIGINT or SIGTERM."""
     parser = argparse.ArgumentParser(description="Serve the WebThings reference lamp.")
-    parser.add_argument(
-        "--host", default="0.0.0.0", help="address to listen on (default: 0.0.0.0)"
-    )
+    parser.add_argument("--host", default="0.0.0.0", help="address to listen on (default: 0.0.0.0)")
     parser.add_argument("--port", type=int, default=8888, help="TCP port (default: 8888)")
     parser.add_argument("--no-discovery", action="store_true", help="do not advertise over mDNS")
     args = parser.parse_args()

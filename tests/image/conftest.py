@@ -8,4 +8,5 @@ import pytest
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
-        "markers", "image_boot: boots the SD-card image in QEMU (minutes; `make image-test`)")
+        "markers", "image_boot: boots the SD-card image in QEMU (minutes; `make image-test`)"
+    )

@@ -46,8 +46,9 @@ def complete(info: dict[str, object], host: str | None, subnet: ipaddress.IPv4Ne
     return on_subnet and (not host or info["server"] == f"{host}.local.")
 
 
-def browse(host: str | None, subnet: ipaddress.IPv4Network,
-           timeout: float) -> dict[str, list[dict[str, object]]]:
+def browse(
+    host: str | None, subnet: ipaddress.IPv4Network, timeout: float
+) -> dict[str, list[dict[str, object]]]:
     """Resolve the adverts of both types until each has one served by `host` (if given) with
     an address on `subnet` (the VM may get that address after the appliance started: its
     address watcher re-announces)."""
@@ -63,14 +64,18 @@ def browse(host: str | None, subnet: ipaddress.IPv4Network,
                 info = zc.get_service_info(type_, name, timeout=3000)
                 if info is None:
                     continue
-                found[type_].append({
-                    "name": name,
-                    "server": info.server,
-                    "port": info.port,
-                    "addresses": info.parsed_addresses(),
-                    "txt": {k.decode(): (v.decode() if v is not None else None)
-                            for k, v in info.properties.items()},
-                })
+                found[type_].append(
+                    {
+                        "name": name,
+                        "server": info.server,
+                        "port": info.port,
+                        "addresses": info.parsed_addresses(),
+                        "txt": {
+                            k.decode(): (v.decode() if v is not None else None)
+                            for k, v in info.properties.items()
+                        },
+                    }
+                )
             if all(any(complete(i, host, subnet) for i in found[t]) for t in TYPES):
                 break
             time.sleep(1)
@@ -118,7 +123,7 @@ def _read_name(data: bytes, offset: int) -> tuple[str, int]:
             continue
         if length == 0:
             return ".".join(labels) + ".", (end if jumped else offset + 1)
-        labels.append(data[offset + 1:offset + 1 + length].decode(errors="replace"))
+        labels.append(data[offset + 1 : offset + 1 + length].decode(errors="replace"))
         offset += 1 + length
 
 
@@ -131,7 +136,7 @@ def _ptr_answers(data: bytes) -> list[str]:
     names = []
     for _ in range(an):
         _, offset = _read_name(data, offset)
-        rtype, _rclass, _ttl, rdlen = struct.unpack("!HHIH", data[offset:offset + 10])
+        rtype, _rclass, _ttl, rdlen = struct.unpack("!HHIH", data[offset : offset + 10])
         offset += 10
         if rtype == 12:
             names.append(_read_name(data, offset)[0])
@@ -143,16 +148,29 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--host", help="wait for adverts whose server is HOST.local.")
     parser.add_argument("--timeout", type=float, default=60.0, help="seconds to browse")
-    parser.add_argument("--reverse", action="store_true",
-                        help="also ask for the reverse names of the VM's addresses (Avahi)")
-    parser.add_argument("--source", default="10.213.77.1",
-                        help="this side's address on the VM's network; reverse names are asked "
-                             "for the VM's addresses in its /24")
+    parser.add_argument(
+        "--reverse",
+        action="store_true",
+        help="also ask for the reverse names of the VM's addresses (Avahi)",
+    )
+    parser.add_argument(
+        "--source",
+        default="10.213.77.1",
+        help="this side's address on the VM's network; reverse names are asked "
+        "for the VM's addresses in its /24",
+    )
     args = parser.parse_args()
     subnet = ipaddress.ip_network(f"{args.source}/24", strict=False)
     adverts = browse(args.host, subnet, args.timeout)
-    addresses = sorted({a for infos in adverts.values() for i in infos for a in i["addresses"]
-                        if ":" not in a and ipaddress.ip_address(a) in subnet})
+    addresses = sorted(
+        {
+            a
+            for infos in adverts.values()
+            for i in infos
+            for a in i["addresses"]
+            if ":" not in a and ipaddress.ip_address(a) in subnet
+        }
+    )
     reverse = {}
     for address in addresses if args.reverse else []:
         # Avahi may be re-probing its records (after a name conflict) for a few seconds.

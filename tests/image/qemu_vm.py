@@ -94,13 +94,26 @@ class Lan:
         run("ip", "-n", self.name, "link", "set", self.tap, "up")
         base = self.address.rsplit(".", 1)[0]
         self.dnsmasq = subprocess.Popen(
-            ["ip", "netns", "exec", self.name, "dnsmasq", "--keep-in-foreground",
-             "--conf-file=/dev/null", "--no-resolv", "--no-hosts", "--port=0",
-             f"--interface={self.tap}", "--bind-interfaces",
-             f"--dhcp-range={base}.10,{base}.50,12h",
-             f"--dhcp-leasefile={self.workdir / 'dnsmasq.leases'}",
-             f"--pid-file={self.workdir / 'dnsmasq.pid'}"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            [
+                "ip",
+                "netns",
+                "exec",
+                self.name,
+                "dnsmasq",
+                "--keep-in-foreground",
+                "--conf-file=/dev/null",
+                "--no-resolv",
+                "--no-hosts",
+                "--port=0",
+                f"--interface={self.tap}",
+                "--bind-interfaces",
+                f"--dhcp-range={base}.10,{base}.50,12h",
+                f"--dhcp-leasefile={self.workdir / 'dnsmasq.leases'}",
+                f"--pid-file={self.workdir / 'dnsmasq.pid'}",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
 
     def unplug(self) -> None:
         """Stop DHCP; the tap device goes away with the VM."""
@@ -111,8 +124,12 @@ class Lan:
 
     def exec(self, *cmd: str, timeout: float) -> subprocess.CompletedProcess[str]:
         """Run a command inside the namespace."""
-        return subprocess.run(["ip", "netns", "exec", self.name, *cmd],
-                              capture_output=True, text=True, timeout=timeout)
+        return subprocess.run(
+            ["ip", "netns", "exec", self.name, *cmd],
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
 
 
 @contextlib.contextmanager
@@ -152,22 +169,51 @@ class Vm:
         append = " ".join([*args, "console=ttyAMA0", "systemd.journald.forward_to_console=1"])
         self.console.write_bytes(b"")
         cmd = [
-            "qemu-system-aarch64", "-M", "virt", "-cpu", "cortex-a72", "-smp", "2", "-m", "1024",
-            "-accel", "tcg,thread=multi", "-no-reboot",
-            "-display", "none", "-monitor", "none", "-serial", f"file:{self.console}",
-            "-kernel", str(self.kernel), "-initrd", str(self.initrd), "-append", append,
-            "-drive", f"file={self.image},format=raw,if=none,id=disk0,cache=writeback",
-            "-device", "virtio-blk-pci,drive=disk0",
-            "-object", "rng-random,filename=/dev/urandom,id=rng0",
-            "-device", "virtio-rng-pci,rng=rng0",
-            "-netdev", f"user,id=lan0,hostfwd=tcp:127.0.0.1:{self.http_port}-:80",
-            "-device", "virtio-net-pci,netdev=lan0,romfile=,mac=52:54:00:a0:00:01",
-            "-netdev", f"tap,id=lan1,ifname={self.net.tap},script=no,downscript=no",
-            "-device", "virtio-net-pci,netdev=lan1,romfile=,mac=52:54:00:a0:00:02",
+            "qemu-system-aarch64",
+            "-M",
+            "virt",
+            "-cpu",
+            "cortex-a72",
+            "-smp",
+            "2",
+            "-m",
+            "1024",
+            "-accel",
+            "tcg,thread=multi",
+            "-no-reboot",
+            "-display",
+            "none",
+            "-monitor",
+            "none",
+            "-serial",
+            f"file:{self.console}",
+            "-kernel",
+            str(self.kernel),
+            "-initrd",
+            str(self.initrd),
+            "-append",
+            append,
+            "-drive",
+            f"file={self.image},format=raw,if=none,id=disk0,cache=writeback",
+            "-device",
+            "virtio-blk-pci,drive=disk0",
+            "-object",
+            "rng-random,filename=/dev/urandom,id=rng0",
+            "-device",
+            "virtio-rng-pci,rng=rng0",
+            "-netdev",
+            f"user,id=lan0,hostfwd=tcp:127.0.0.1:{self.http_port}-:80",
+            "-device",
+            "virtio-net-pci,netdev=lan0,romfile=,mac=52:54:00:a0:00:01",
+            "-netdev",
+            f"tap,id=lan1,ifname={self.net.tap},script=no,downscript=no",
+            "-device",
+            "virtio-net-pci,netdev=lan1,romfile=,mac=52:54:00:a0:00:02",
         ]
         self.started = time.monotonic()
-        self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                     stderr=subprocess.PIPE)
+        self.proc = subprocess.Popen(
+            cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+        )
         # QEMU creates the tap device while it initialises, before the guest runs.
         tap = Path("/sys/class/net") / self.net.tap
         while not tap.exists():
@@ -182,8 +228,10 @@ class Vm:
         assert self.proc is not None
         if self.proc.poll() is not None:
             err = self.proc.stderr.read().decode() if self.proc.stderr else ""
-            raise RuntimeError(f"QEMU exited ({self.proc.returncode}): {err.strip()}\n"
-                               f"console tail:\n{self.console_tail()}")
+            raise RuntimeError(
+                f"QEMU exited ({self.proc.returncode}): {err.strip()}\n"
+                f"console tail:\n{self.console_tail()}"
+            )
 
     def console_text(self) -> str:
         return self.console.read_text(errors="replace")
@@ -201,16 +249,21 @@ class Vm:
                 return match
             self.check_alive()
             if time.monotonic() > deadline:
-                raise TimeoutError(f"no {pattern!r} on the console in {timeout:.0f} s; "
-                                   f"tail:\n{self.console_tail()}")
+                raise TimeoutError(
+                    f"no {pattern!r} on the console in {timeout:.0f} s; "
+                    f"tail:\n{self.console_tail()}"
+                )
             time.sleep(0.5)
 
     def http(self, method: str, path: str, body: Any = None, timeout: float = 30) -> Any:
         """One JSON request to the appliance through the forwarded port."""
         data = None if body is None else json.dumps(body).encode()
-        req = urllib.request.Request(f"http://127.0.0.1:{self.http_port}{path}", data=data,
-                                     method=method, headers={"Content-Type": "application/json",
-                                                             "Accept": "application/json"})
+        req = urllib.request.Request(
+            f"http://127.0.0.1:{self.http_port}{path}",
+            data=data,
+            method=method,
+            headers={"Content-Type": "application/json", "Accept": "application/json"},
+        )
         with urllib.request.urlopen(req, timeout=timeout) as resp:
             raw = resp.read()
         return json.loads(raw) if raw else None
@@ -225,8 +278,10 @@ class Vm:
             except (OSError, urllib.error.URLError, ValueError):
                 self.check_alive()
                 if time.monotonic() > deadline:
-                    raise TimeoutError(f"GET {path} did not answer in {timeout:.0f} s; console "
-                                       f"tail:\n{self.console_tail()}") from None
+                    raise TimeoutError(
+                        f"GET {path} did not answer in {timeout:.0f} s; console "
+                        f"tail:\n{self.console_tail()}"
+                    ) from None
                 time.sleep(1)
 
     def kill(self) -> None:

@@ -49,19 +49,24 @@ def root(tmp_path: Path) -> Path:
 
 
 def apply(root: Path, settings: str | None, check: str | None = None) -> Result:
-    env = {**os.environ, "APPLIANCE_ROOT": str(root),
-           "APPLIANCE_SETTINGS": str(root / "settings.toml"),
-           "APPLIANCE_BASE_CONFIG": str(root / "base.toml"),
-           "APPLIANCE_RUN_CONFIG": str(root / "run" / "appliance.toml"),
-           "APPLIANCE_COMMAND": check or str(root / "check")}
+    env = {
+        **os.environ,
+        "APPLIANCE_ROOT": str(root),
+        "APPLIANCE_SETTINGS": str(root / "settings.toml"),
+        "APPLIANCE_BASE_CONFIG": str(root / "base.toml"),
+        "APPLIANCE_RUN_CONFIG": str(root / "run" / "appliance.toml"),
+        "APPLIANCE_COMMAND": check or str(root / "check"),
+    }
     if settings is not None:
         (root / "settings.toml").write_text(settings)
     proc = subprocess.run([sys.executable, str(SCRIPT)], env=env, capture_output=True, text=True)
     assert proc.returncode == 0, "a bad settings file must never fail the boot"
-    return Result(stderr=proc.stderr,
-                  config=tomllib.loads((root / "run" / "appliance.toml").read_text()),
-                  hostname=(root / "etc" / "hostname").read_text().strip(),
-                  hosts=(root / "etc" / "hosts").read_text())
+    return Result(
+        stderr=proc.stderr,
+        config=tomllib.loads((root / "run" / "appliance.toml").read_text()),
+        hostname=(root / "etc" / "hostname").read_text().strip(),
+        hosts=(root / "etc" / "hosts").read_text(),
+    )
 
 
 def base(root: Path) -> dict[str, object]:
@@ -81,8 +86,9 @@ def test_the_shipped_template_changes_nothing(root: Path):
 
 
 def test_hostname_and_tables_are_applied(root: Path):
-    result = apply(root, 'hostname = "Kitchen-Lamp"\n[discovery]\nname = "Kitchen"\n'
-                         '[lamp]\npin = 12\n')
+    result = apply(
+        root, 'hostname = "Kitchen-Lamp"\n[discovery]\nname = "Kitchen"\n[lamp]\npin = 12\n'
+    )
     assert result.hostname == "kitchen-lamp"
     assert "127.0.1.1\tkitchen-lamp" in result.hosts and "webthing" not in result.hosts
     expected = base(root)
@@ -114,7 +120,7 @@ def test_bad_hostname_is_refused(root: Path, hostname: str):
 
 
 def test_stray_top_level_key_is_refused(root: Path):
-    result = apply(root, 'port = 8080\n')
+    result = apply(root, "port = 8080\n")
     assert result.config == base(root)
     assert "unknown top-level key 'port'" in result.stderr
 
@@ -126,8 +132,12 @@ def test_real_check_config_accepts_the_shipped_config_and_rejects_a_bad_key(root
     probe = subprocess.run([str(appliance), "check-config", "--help"], capture_output=True)
     if probe.returncode != 0:
         pytest.skip("this appliance has no check-config command yet")
-    assert apply(root, '[discovery]\nname = "Porch"\n', check=str(appliance)).config[
-        "discovery"]["name"] == "Porch"  # type: ignore[index]
-    result = apply(root, '[lamp]\nno_such_key = 1\n', check=str(appliance))
+    assert (
+        apply(root, '[discovery]\nname = "Porch"\n', check=str(appliance)).config["discovery"][
+            "name"
+        ]
+        == "Porch"
+    )  # type: ignore[index]
+    result = apply(root, "[lamp]\nno_such_key = 1\n", check=str(appliance))
     assert result.config == base(root)
     assert "no_such_key" in result.stderr

@@ -86,8 +86,18 @@ def probe(net: Lan, host: str, *, reverse: bool = False, timeout: float = 120) -
     script = Path(__file__).with_name("mdns_probe.py")
     started = time.monotonic()
     extra = ["--reverse"] if reverse else []
-    proc = net.exec(sys.executable, str(script), "--host", host, "--timeout", str(timeout),
-                    "--source", net.address, *extra, timeout=timeout * 2 + 60)
+    proc = net.exec(
+        sys.executable,
+        str(script),
+        "--host",
+        host,
+        "--timeout",
+        str(timeout),
+        "--source",
+        net.address,
+        *extra,
+        timeout=timeout * 2 + 60,
+    )
     assert proc.returncode == 0, proc.stderr
     seen = json.loads(proc.stdout)
     log(f"mDNS browse took {time.monotonic() - started:.0f} s")
@@ -95,10 +105,12 @@ def probe(net: Lan, host: str, *, reverse: bool = False, timeout: float = 120) -
 
 
 @pytest.fixture(scope="module")
-def first_boot(image: Path, boot_files: tuple[Path, Path, str], net: Lan,
-               workdir: Path) -> Iterator[Vm]:
-    write_boot_file(image, SETTINGS,
-                    f'hostname = "{HOSTNAME}"\n\n[discovery]\nname = "{THING_NAME}"\n', workdir)
+def first_boot(
+    image: Path, boot_files: tuple[Path, Path, str], net: Lan, workdir: Path
+) -> Iterator[Vm]:
+    write_boot_file(
+        image, SETTINGS, f'hostname = "{HOSTNAME}"\n\n[discovery]\nname = "{THING_NAME}"\n', workdir
+    )
     vm = boot(image, boot_files, net, workdir / "console-1.log")
     yield vm
     vm.kill()
@@ -110,12 +122,18 @@ def first_adverts(first_boot: Vm, net: Lan) -> dict[str, Any]:
 
 
 @pytest.fixture(scope="module")
-def second_boot(first_boot: Vm, first_adverts: dict[str, Any], image: Path,
-                boot_files: tuple[Path, Path, str], net: Lan,
-                workdir: Path) -> Iterator[tuple[Vm, int]]:
+def second_boot(
+    first_boot: Vm,
+    first_adverts: dict[str, Any],
+    image: Path,
+    boot_files: tuple[Path, Path, str],
+    net: Lan,
+    workdir: Path,
+) -> Iterator[tuple[Vm, int]]:
     """Set a brightness, cut the power, put a malformed settings file in, boot again."""
-    brightness = 37 if first_boot.http("GET", "/0/properties/brightness")["brightness"] != 37 \
-        else 63
+    brightness = (
+        37 if first_boot.http("GET", "/0/properties/brightness")["brightness"] != 37 else 63
+    )
     first_boot.http("PUT", "/0/properties/brightness", {"brightness": brightness})
     assert first_boot.http("GET", "/0/properties/brightness") == {"brightness": brightness}
     first_boot.kill()
@@ -132,19 +150,33 @@ def test_boot_partition_is_debian_raspi_layout(image: Path, boot_files: tuple[Pa
     labels = []
     for part in table["partitions"]:
         offset = part["start"] * 512
-        probe_out = run("blkid", "--probe", "--offset", str(offset), "-s", "LABEL", "-s", "TYPE",
-                        "-o", "export", str(image)).stdout
+        probe_out = run(
+            "blkid",
+            "--probe",
+            "--offset",
+            str(offset),
+            "-s",
+            "LABEL",
+            "-s",
+            "TYPE",
+            "-o",
+            "export",
+            str(image),
+        ).stdout
         labels.append(dict(line.split("=", 1) for line in probe_out.split()))
-    assert [(p["LABEL"], p["TYPE"]) for p in labels] == [("RASPIFIRM", "vfat"),
-                                                         ("RASPIROOT", "ext4")]
+    assert [(p["LABEL"], p["TYPE"]) for p in labels] == [
+        ("RASPIFIRM", "vfat"),
+        ("RASPIROOT", "ext4"),
+    ]
     kernel, initrd, cmdline = boot_files
     assert "root=LABEL=RASPIROOT" in cmdline.split()
     size_mib = initrd.stat().st_size / 2**20
     log(f"initramfs {size_mib:.1f} MiB, kernel {kernel.stat().st_size / 2**20:.1f} MiB")
     assert size_mib < 20, "the initramfs should hold only the listed modules"
     if shutil.which("cpio") and shutil.which("zstd"):
-        listing = subprocess.run(f"zstd -dc {initrd} | cpio -it --quiet", shell=True,
-                                 capture_output=True, text=True).stdout
+        listing = subprocess.run(
+            f"zstd -dc {initrd} | cpio -it --quiet", shell=True, capture_output=True, text=True
+        ).stdout
         for module in ("virtio_blk.ko", "sdhci-iproc.ko", "mmc_block.ko", "ext4.ko"):
             assert module in listing, f"{module} missing from the initramfs"
 
@@ -172,8 +204,9 @@ def test_adverts_carry_the_settings_hostname(first_adverts: dict[str, Any], net:
         for info in ours:
             assert info["port"] == 80
             # A gateway on this network needs an address it can reach.
-            assert any(a.startswith(net.address.rsplit(".", 1)[0] + ".")
-                       for a in info["addresses"]), info["addresses"]
+            assert any(
+                a.startswith(net.address.rsplit(".", 1)[0] + ".") for a in info["addresses"]
+            ), info["addresses"]
             log(f"{info['name']} -> {info['server']}:{info['port']} {info['txt']}")
         # [discovery] name from the settings file names the adverts.
         assert any(i["name"].startswith(f"{THING_NAME}.") for i in ours), ours

@@ -45,8 +45,14 @@ def test_stage_and_test_image_share_one_install_script():
         assert "install-appliance.sh --wheels" in text
     script = IMAGE / "common" / "install-appliance.sh"
     assert executable(script)
-    for name in ("appliance.service", "appliance-settings.service", "apply-settings",
-                 "appliance.toml", "appliance-settings.toml", "requirements-pi.txt"):
+    for name in (
+        "appliance.service",
+        "appliance-settings.service",
+        "apply-settings",
+        "appliance.toml",
+        "appliance-settings.toml",
+        "requirements-pi.txt",
+    ):
         assert (IMAGE / "common" / "files" / name).is_file(), name
     assert executable(IMAGE / "common" / "files" / "apply-settings")
 
@@ -73,18 +79,28 @@ def test_shellcheck_clean():
         if os.environ.get("CI"):
             pytest.fail("shellcheck is not installed (apt-get install shellcheck)")
         pytest.skip("shellcheck is not installed (apt-get install shellcheck)")
-    files = subprocess.run([str(IMAGE / "scripts" / "shell-files.sh")], capture_output=True,
-                           text=True, check=True).stdout.split()
+    files = subprocess.run(
+        [str(IMAGE / "scripts" / "shell-files.sh")], capture_output=True, text=True, check=True
+    ).stdout.split()
     assert "stage-appliance/00-appliance/01-run.sh" in files
-    result = subprocess.run(["shellcheck", "-x", "-P", "SCRIPTDIR", *files], cwd=IMAGE,
-                            capture_output=True, text=True)
+    result = subprocess.run(
+        ["shellcheck", "-x", "-P", "SCRIPTDIR", *files], cwd=IMAGE, capture_output=True, text=True
+    )
     assert result.returncode == 0, result.stdout
 
 
-@pytest.mark.parametrize("script", ["common/install-appliance.sh", "scripts/fetch-wheels.sh",
-                                    "scripts/install-deps.sh", "scripts/image-test.sh",
-                                    "scripts/build-pi-gen.sh", "debian/build-image.sh",
-                                    "debian/mkrootfs.sh"])
+@pytest.mark.parametrize(
+    "script",
+    [
+        "common/install-appliance.sh",
+        "scripts/fetch-wheels.sh",
+        "scripts/install-deps.sh",
+        "scripts/image-test.sh",
+        "scripts/build-pi-gen.sh",
+        "debian/build-image.sh",
+        "debian/mkrootfs.sh",
+    ],
+)
 def test_scripts_explain_themselves(script: str):
     result = subprocess.run([str(IMAGE / script), "--help"], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr

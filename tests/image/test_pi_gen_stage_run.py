@@ -22,8 +22,10 @@ WHEELS = os.environ.get("APPLIANCE_WHEELS")
 pytestmark = [
     pytest.mark.image_boot,
     pytest.mark.timeout(600),
-    pytest.mark.skipif(not (BASE and WHEELS), reason="needs the test image's base root and "
-                       "wheels: run `make image-test` as root"),
+    pytest.mark.skipif(
+        not (BASE and WHEELS),
+        reason="needs the test image's base root and wheels: run `make image-test` as root",
+    ),
 ]
 
 # pi-gen's on_chroot, reduced to what a stage relies on; mounts live in a private namespace.
@@ -45,8 +47,12 @@ def test_stage_installs_the_appliance(tmp_path: Path):
     root = tmp_path / "rootfs"
     root.mkdir()
     subprocess.run(["tar", "-C", str(root), "--numeric-owner", "-xpf", BASE], check=True)
-    env = {**os.environ, "STAGE_DIR": str(STAGE), "ROOTFS_DIR": str(root),
-           "APPLIANCE_WHEELS": WHEELS}
+    env = {
+        **os.environ,
+        "STAGE_DIR": str(STAGE),
+        "ROOTFS_DIR": str(root),
+        "APPLIANCE_WHEELS": WHEELS,
+    }
     proc = subprocess.run(["bash", "-c", HARNESS], env=env, capture_output=True, text=True)
     print(proc.stdout)
     assert proc.returncode == 0, proc.stderr

@@ -48,9 +48,7 @@ class Entry:
 class Stream:
     """One open SSE response: what it wants, and a bounded queue of frames to send."""
 
-    def __init__(
-        self, journal: Journal, kind: Kind, name: str | None, max_queue: int
-    ) -> None:
+    def __init__(self, journal: Journal, kind: Kind, name: str | None, max_queue: int) -> None:
         self.journal = journal
         self.kind = kind
         self.name = name

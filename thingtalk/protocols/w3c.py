@@ -167,9 +167,7 @@ async def query_all_actions(thing_id: int | None = None) -> Response:
     served = _served(thing_id)
     statuses: dict[str, list[dict[str, Any]]] = {n: [] for n in served.thing.available_actions}
     for action in reversed(list(served.thing.get_actions())):
-        statuses.setdefault(action.name, []).append(
-            w3c.action_status(action, served.href_prefix)
-        )
+        statuses.setdefault(action.name, []).append(w3c.action_status(action, served.href_prefix))
     return json_response(statuses)
 
 
@@ -263,4 +261,3 @@ def register(app: Quart, state: AppState) -> None:
         routes.append((f"{base}/wot/things", "w3c_things", list_things, "GET"))
     for rule, endpoint, view, method in routes:
         app.add_url_rule(rule, endpoint, view, methods=[method])
-

@@ -54,15 +54,19 @@ def test_the_slider_dims_the_lamp(page: Any, served: Served) -> None:
     slider = card.get_by_role("slider", name="Brightness")
     slider.fill("30")
     expect(card.locator('[data-property="brightness"] output')).to_have_text("30%")
-    wait_until(lambda: served.get("/0/properties/brightness") == {"brightness": 30},
-               what="brightness 30 over HTTP")
+    wait_until(
+        lambda: served.get("/0/properties/brightness") == {"brightness": 30},
+        what="brightness 30 over HTTP",
+    )
     assert served.lamp.driven[-1] == ("brightness", 30)
 
     # The keyboard moves it too, one step per key, each step driving the lamp.
     slider.focus()
     slider.press("ArrowRight")
-    wait_until(lambda: served.get("/0/properties/brightness") == {"brightness": 31},
-               what="brightness 31 over HTTP")
+    wait_until(
+        lambda: served.get("/0/properties/brightness") == {"brightness": 31},
+        what="brightness 31 over HTTP",
+    )
     assert ("brightness", 31) in served.lamp.driven
 
 
@@ -77,8 +81,10 @@ def test_dragging_the_slider_drives_the_lamp(page: Any, served: Served) -> None:
     page.mouse.move(box["x"] + 2, y, steps=8)  # all the way to the left
     page.mouse.up()
     expect(slider).to_have_value("0")
-    wait_until(lambda: served.get("/0/properties/brightness") == {"brightness": 0},
-               what="brightness 0 over HTTP")
+    wait_until(
+        lambda: served.get("/0/properties/brightness") == {"brightness": 0},
+        what="brightness 0 over HTTP",
+    )
     assert served.lamp.driven[-1] == ("brightness", 0)
 
 
@@ -173,8 +179,10 @@ def test_a_single_thing_at_the_root(page: Any, served: Served, problems: Problem
     expect(page.get_by_role("link", name="All things")).to_have_count(0)
     slider = card.get_by_role("slider", name="Brightness")
     slider.fill("64")
-    wait_until(lambda: served.get("/properties/brightness") == {"brightness": 64},
-               what="brightness 64 over HTTP")
+    wait_until(
+        lambda: served.get("/properties/brightness") == {"brightness": 64},
+        what="brightness 64 over HTTP",
+    )
     served.put("/properties/on", {"on": False})
     expect(card.get_by_role("switch", name="On/Off")).not_to_be_checked()
     assert not problems

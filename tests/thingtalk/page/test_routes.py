@@ -17,9 +17,7 @@ BROWSER_ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.
 
 @pytest.fixture
 async def app() -> AsyncIterator[Quart]:
-    server = WebThingServer(
-        MultipleThings([Lamp(), Sensor()], "Test <Appliance>"), discovery=False
-    )
+    server = WebThingServer(MultipleThings([Lamp(), Sensor()], "Test <Appliance>"), discovery=False)
     quart = server.create()
     async with quart.test_app():
         yield quart

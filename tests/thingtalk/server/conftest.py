@@ -14,8 +14,6 @@ def lamp_server(thing: Thing | None = None, **options: Any) -> WebThingServer:
     return WebThingServer(thing if thing is not None else lamp_class()(), **options)
 
 
-
-
 class Machine(Thing):
     """A thing with a long-running action, a quick one and an event, for server tests."""
 

@@ -28,9 +28,7 @@ class FakeAdvertiser:
         pass
 
 
-@pytest.mark.parametrize(
-    ("make", "wot_type"), [(lamp_server, "Thing"), (pair_server, "Directory")]
-)
+@pytest.mark.parametrize(("make", "wot_type"), [(lamp_server, "Thing"), (pair_server, "Directory")])
 async def test_wot_record_points_at_the_well_known_td(
     monkeypatch: pytest.MonkeyPatch, make: Any, wot_type: str
 ) -> None:

@@ -46,9 +46,7 @@ async def test_writeproperty_puts_the_bare_value_and_answers_204(lamp: QuartClie
 
 async def test_bad_writes_get_problem_details_and_change_nothing(lamp: QuartClient) -> None:
     for body, raw in ((101, None), ("bright", None), (None, b"{nope"), (None, b"")):
-        status, problem, response = await call(
-            lamp, "PUT", "/wot/properties/brightness", body, raw
-        )
+        status, problem, response = await call(lamp, "PUT", "/wot/properties/brightness", body, raw)
         assert_problem(status, problem, response, 400)
     assert (await call(lamp, "GET", "/wot/properties/brightness"))[:2] == (200, 50)
     status, problem, response = await call(lamp, "PUT", "/wot/properties/volume", 3)

@@ -69,9 +69,10 @@ def stream_count(server: WebThingServer) -> int:
 
 
 async def test_observeproperty_sends_unnamed_messages_with_ids() -> None:
-    async with served() as (base, client, server), events(
-        client, f"{base}/wot/sse/properties/brightness"
-    ) as stream:
+    async with (
+        served() as (base, client, server),
+        events(client, f"{base}/wot/sse/properties/brightness") as stream,
+    ):
         await eventually(lambda: stream_count(server) == 1)
         await client.put(f"{base}/wot/properties/on", json=False)  # another property: not here
         await client.put(f"{base}/wot/properties/brightness", json=30)
@@ -86,9 +87,10 @@ async def test_observeproperty_sends_unnamed_messages_with_ids() -> None:
 
 
 async def test_observeallproperties_names_each_message() -> None:
-    async with served() as (base, client, server), events(
-        client, f"{base}/wot/sse/properties"
-    ) as stream:
+    async with (
+        served() as (base, client, server),
+        events(client, f"{base}/wot/sse/properties") as stream,
+    ):
         await eventually(lambda: stream_count(server) == 1)
         await client.put(f"{base}/wot/properties", json={"on": False, "brightness": 5})
         got = [await stream.next(), await stream.next()]
@@ -96,9 +98,11 @@ async def test_observeallproperties_names_each_message() -> None:
 
 
 async def test_subscribeevent_and_subscribeallevents() -> None:
-    async with served() as (base, client, server), events(
-        client, f"{base}/wot/sse/events/overheated"
-    ) as one, events(client, f"{base}/wot/sse/events") as every:
+    async with (
+        served() as (base, client, server),
+        events(client, f"{base}/wot/sse/events/overheated") as one,
+        events(client, f"{base}/wot/sse/events") as every,
+    ):
         await eventually(lambda: stream_count(server) == 2)
         response = await client.post(
             f"{base}/wot/actions/fade", json={"brightness": 80, "duration": 1}

@@ -65,9 +65,7 @@ class Client:
 
 
 @contextlib.asynccontextmanager
-async def connected(
-    server: WebThingServer, path: str = "/"
-) -> AsyncIterator[tuple[Client, str]]:
+async def connected(server: WebThingServer, path: str = "/") -> AsyncIterator[tuple[Client, str]]:
     async with serving(server) as base:
         url = "ws" + base.removeprefix("http") + path
         async with websockets.connect(url, subprotocols=["webthingprotocol"]) as ws:
