@@ -56,23 +56,6 @@ class Action:
         """True once completed, failed or cancelled."""
         return self.status in FINISHED
 
-    def as_action_description(self, href_prefix: str = "") -> dict[str, Any]:
-        """The WebThings description ``{name: {...}}``; ``href`` is under ``href_prefix``."""
-        description: dict[str, Any] = {
-            "href": f"{href_prefix}/actions/{self.name}/{self.id}",
-            "timeRequested": self.time_requested,
-            "status": str(self.status),
-        }
-        if self.input is not None:
-            description["input"] = self.input
-        if self.time_completed is not None:
-            description["timeCompleted"] = self.time_completed
-        if self.output is not None:
-            description["output"] = self.output
-        if self.error is not None:
-            description["error"] = self.error
-        return {self.name: description}
-
     def _set_status(self, status: ActionStatus) -> None:
         self.status = status
         if status in FINISHED:

@@ -1,18 +1,18 @@
-"""The one error hierarchy of the library, and its wire shape."""
+"""The one error hierarchy of the library.
+
+Each class fixes an HTTP status and a short machine-readable code; the protocols layer maps
+any instance to one wire shape (:mod:`thingtalk.protocols.wire`). Each also inherits the
+builtin exception plain Python code would catch (``NotFound`` is a ``LookupError``,
+``InvalidValue`` a ``ValueError``), so a program driving things needs no web vocabulary.
+"""
 
 from __future__ import annotations
 
 from http import HTTPStatus
-from typing import Any
 
 
 class ThingtalkError(Exception):
-    """Base of every error the library reports to a client.
-
-    Each subclass fixes an HTTP status and a short machine-readable code; the
-    protocols layer maps any instance to one JSON body (REST, websocket, or RFC 9457
-    Problem Details on the W3C routes) in one place.
-    """
+    """Base of every error the library reports to a client."""
 
     status: int = HTTPStatus.INTERNAL_SERVER_ERROR
     code: str = "internal-error"
@@ -21,17 +21,8 @@ class ThingtalkError(Exception):
         super().__init__(message)
         self.message = message
 
-    def to_json(self) -> dict[str, Any]:
-        """The JSON body: ``{"error": code, "message": text}``."""
-        return {"error": self.code, "message": self.message}
 
-    @property
-    def status_line(self) -> str:
-        """``"400 Bad Request"``, as WebThings websocket errors carry it."""
-        return f"{self.status} {HTTPStatus(self.status).phrase}"
-
-
-class BadRequest(ThingtalkError):
+class BadRequest(ThingtalkError, ValueError):
     """The request is malformed: broken JSON, a wrong shape, an unknown message type."""
 
     status = HTTPStatus.BAD_REQUEST
@@ -50,7 +41,7 @@ class ReadOnly(BadRequest):
     code = "read-only"
 
 
-class NotFound(ThingtalkError):
+class NotFound(ThingtalkError, LookupError):
     """An unknown thing, property, action, action request or event."""
 
     status = HTTPStatus.NOT_FOUND
@@ -71,18 +62,11 @@ class MethodNotAllowed(ThingtalkError):
     code = "method-not-allowed"
 
 
-class PayloadTooLarge(ThingtalkError):
+class PayloadTooLarge(ThingtalkError, ValueError):
     """The request body is larger than the server accepts."""
 
     status = HTTPStatus.REQUEST_ENTITY_TOO_LARGE
     code = "payload-too-large"
-
-
-class NotAcceptable(ThingtalkError):
-    """No representation matches the client's Accept header."""
-
-    status = HTTPStatus.NOT_ACCEPTABLE
-    code = "not-acceptable"
 
 
 class Busy(ThingtalkError):
@@ -90,3 +74,10 @@ class Busy(ThingtalkError):
 
     status = HTTPStatus.SERVICE_UNAVAILABLE
     code = "busy"
+
+
+class ActionFailed(ThingtalkError):
+    """A synchronous action ended without completing (it failed or was cancelled)."""
+
+    status = HTTPStatus.INTERNAL_SERVER_ERROR
+    code = "action-failed"

@@ -21,9 +21,3 @@ class Event:
         self.data = data
         self.time = timestamp()
 
-    def as_event_description(self) -> dict[str, Any]:
-        """The WebThings description ``{name: {"timestamp": ..., "data": ...}}``."""
-        description: dict[str, Any] = {"timestamp": self.time}
-        if self.data is not None:
-            description["data"] = self.data
-        return {self.name: description}

@@ -214,13 +214,18 @@ def thing_description(
     return description
 
 
-def action_status(action: Action, href_prefix: str) -> dict[str, Any]:
-    """The HTTP Basic profile's ActionStatus object of a request."""
-    status: dict[str, Any] = {
-        "status": STATE[action.status],
-        "href": f"{href_prefix}/{href('action_request', name=action.name, action_id=action.id)}",
-        "timeRequested": action.time_requested,
-    }
+def action_status(action: Action, href_prefix: str | None = None) -> dict[str, Any]:
+    """The ActionStatus of a request: the HTTP Basic profile's (``status`` and ``href``
+    under ``href_prefix``) or, without a prefix, the Web Thing Protocol's (``state`` and
+    ``actionID``). Both carry the same times, output and error."""
+    state = STATE[action.status]
+    status: dict[str, Any]
+    if href_prefix is None:
+        status = {"actionID": action.id, "state": state}
+    else:
+        path = href("action_request", name=action.name, action_id=action.id)
+        status = {"status": state, "href": f"{href_prefix}/{path}"}
+    status["timeRequested"] = action.time_requested
     if action.time_completed is not None:
         status["timeEnded"] = action.time_completed
     if action.status is ActionStatus.COMPLETED and action.output is not None:
@@ -229,6 +234,16 @@ def action_status(action: Action, href_prefix: str) -> dict[str, Any]:
     if error is not None:
         status["error"] = error
     return status
+
+
+def all_action_statuses(
+    thing: Thing, href_prefix: str | None = None
+) -> dict[str, list[dict[str, Any]]]:
+    """queryallactions: each action's request statuses, newest first (every action listed)."""
+    statuses: dict[str, list[dict[str, Any]]] = {name: [] for name in thing.available_actions}
+    for action in reversed(list(thing.get_actions())):
+        statuses.setdefault(action.name, []).append(action_status(action, href_prefix))
+    return statuses
 
 
 def action_error(action: Action) -> dict[str, Any] | None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from ..action import Action
+from ..event import Event
 from ..thing import Thing
 
 WEBTHINGS_CONTEXT = "https://webthings.io/schemas"
@@ -68,3 +70,30 @@ def thing_description(
         ],
     }
     return description
+
+
+def action_description(action: Action, href_prefix: str = "") -> dict[str, Any]:
+    """A request as ``{name: {href, timeRequested, status, ...}}``; ``href`` is under
+    ``href_prefix``, the thing's path."""
+    description: dict[str, Any] = {
+        "href": f"{href_prefix}/actions/{action.name}/{action.id}",
+        "timeRequested": action.time_requested,
+        "status": str(action.status),
+    }
+    if action.input is not None:
+        description["input"] = action.input
+    if action.time_completed is not None:
+        description["timeCompleted"] = action.time_completed
+    if action.output is not None:
+        description["output"] = action.output
+    if action.error is not None:
+        description["error"] = action.error
+    return {action.name: description}
+
+
+def event_description(event: Event) -> dict[str, Any]:
+    """An occurrence as ``{name: {"timestamp": ..., "data": ...}}`` (no ``data`` when None)."""
+    description: dict[str, Any] = {"timestamp": event.time}
+    if event.data is not None:
+        description["data"] = event.data
+    return {event.name: description}

@@ -7,6 +7,7 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 from ..action import Action
+from ..descriptions.webthings import action_description, event_description
 from ..event import Event
 from ..property import Property
 from .wire import dumps
@@ -67,7 +68,7 @@ class Hub:
     def action_changed(self, thing: Thing, action: Action) -> None:
         """Send ``actionStatus``."""
         self._broadcast(
-            {"messageType": "actionStatus", "data": action.as_action_description(self.href_prefix)}
+            {"messageType": "actionStatus", "data": action_description(action, self.href_prefix)}
         )
 
     def event_raised(self, thing: Thing, event: Event) -> None:
@@ -75,6 +76,6 @@ class Hub:
         subscribers = [s for s in self.sessions if event.name in s.subscriptions]
         if not subscribers:
             return
-        text = dumps({"messageType": "event", "data": event.as_event_description()}).decode()
+        text = dumps({"messageType": "event", "data": event_description(event)}).decode()
         for session in subscribers:
             session.offer(text)

@@ -31,7 +31,7 @@ from typing import Any
 from quart import Quart, Response, current_app, request
 
 from ..descriptions import w3c
-from ..errors import BadRequest, ThingtalkError
+from ..errors import ActionFailed, BadRequest
 from .sse import Journal, Kind
 from .state import AppState, ServedThing, app_state, origins
 from .webthings import read_json, thing_paths
@@ -42,13 +42,6 @@ WELL_KNOWN = "/.well-known/wot"
 SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
 # Paths whose failures (404/405 before any view ran) still answer with Problem Details.
 _W3C_PATH = re.compile(r"(^|/)wot(/|$)|^/\.well-known/wot$")
-
-
-class ActionFailed(ThingtalkError):
-    """A synchronous action ended without completing."""
-
-    status = 500
-    code = "action-failed"
 
 
 def journals(app: Quart) -> dict[int, Journal]:
@@ -165,10 +158,7 @@ async def cancel_action(name: str, action_id: str, thing_id: int | None = None) 
 async def query_all_actions(thing_id: int | None = None) -> Response:
     """queryallactions: ActionStatus lists by action name, newest first."""
     served = _served(thing_id)
-    statuses: dict[str, list[dict[str, Any]]] = {n: [] for n in served.thing.available_actions}
-    for action in reversed(list(served.thing.get_actions())):
-        statuses.setdefault(action.name, []).append(w3c.action_status(action, served.href_prefix))
-    return json_response(statuses)
+    return json_response(w3c.all_action_statuses(served.thing, served.href_prefix))
 
 
 # -- HTTP SSE profile -------------------------------------------------------------

@@ -6,7 +6,7 @@ from typing import Any
 
 from quart import Quart, Response, current_app, request
 
-from ..descriptions.webthings import thing_description
+from ..descriptions.webthings import action_description, event_description, thing_description
 from ..errors import BadRequest
 from .state import AppState, ServedThing, app_state, origins
 from .wire import JSON, dumps, json_response, loads
@@ -94,7 +94,7 @@ async def get_actions(thing_id: int | None = None, name: str | None = None) -> R
     if name is not None:
         served.thing.find_available_action(name)
     return json_response(
-        [a.as_action_description(served.href_prefix) for a in served.thing.get_actions(name)]
+        [action_description(a, served.href_prefix) for a in served.thing.get_actions(name)]
     )
 
 
@@ -107,7 +107,7 @@ async def post_action(thing_id: int | None = None, name: str | None = None) -> R
     if name is not None and key != name:
         raise BadRequest(f"the body names action {key!r} but the URL names {name!r}")
     action = served.thing.perform_action(key, action_input(key, body))
-    description = action.as_action_description(served.href_prefix)
+    description = action_description(action, served.href_prefix)
     response = json_response(description, 201)
     response.headers["Location"] = description[key]["href"]
     return response
@@ -117,7 +117,7 @@ async def get_action(name: str, action_id: str, thing_id: int | None = None) -> 
     """One action request."""
     served = app_state(current_app).resolve(thing_id)
     action = served.thing.get_action(name, action_id)
-    return json_response(action.as_action_description(served.href_prefix))
+    return json_response(action_description(action, served.href_prefix))
 
 
 async def delete_action(name: str, action_id: str, thing_id: int | None = None) -> Response:
@@ -132,7 +132,7 @@ async def get_events(thing_id: int | None = None, name: str | None = None) -> Re
     thing = app_state(current_app).resolve(thing_id).thing
     if name is not None:
         thing.find_available_event(name)
-    return json_response([e.as_event_description() for e in thing.get_events(name)])
+    return json_response([event_description(e) for e in thing.get_events(name)])
 
 
 def thing_paths(state: AppState) -> str:

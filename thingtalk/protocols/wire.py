@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from http import HTTPStatus
 from typing import Any
 
 import msgspec
@@ -36,7 +37,12 @@ def json_response(obj: Any, status: int = 200, content_type: str = JSON) -> Resp
 
 def error_body(error: ThingtalkError) -> dict[str, Any]:
     """The JSON body of an error: ``{"error": code, "message": text}``."""
-    return error.to_json()
+    return {"error": error.code, "message": error.message}
+
+
+def status_line(error: ThingtalkError) -> str:
+    """``"400 Bad Request"``, as WebThings websocket errors carry it."""
+    return f"{error.status} {HTTPStatus(error.status).phrase}"
 
 
 def problem_details(error: ThingtalkError, instance: str | None = None) -> dict[str, Any]:
@@ -47,7 +53,7 @@ def problem_details(error: ThingtalkError, instance: str | None = None) -> dict[
     """
     body: dict[str, Any] = {
         "type": "about:blank",
-        "title": error.status_line.split(" ", 1)[1],
+        "title": HTTPStatus(error.status).phrase,
         "status": int(error.status),
         "detail": error.message,
         "error": error.code,
@@ -68,4 +74,4 @@ def error_response(
 
 def websocket_error(error: ThingtalkError) -> dict[str, Any]:
     """``error`` as a WebThings websocket message (the HTTP body plus the status line)."""
-    return {"messageType": "error", "data": {"status": error.status_line, **error_body(error)}}
+    return {"messageType": "error", "data": {"status": status_line(error), **error_body(error)}}

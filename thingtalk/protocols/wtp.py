@@ -47,23 +47,6 @@ def wtp_problem(error: ThingtalkError) -> dict[str, Any]:
     return body
 
 
-def action_status(action: Action) -> dict[str, Any]:
-    """The Web Thing Protocol's ActionStatus object of a request."""
-    status: dict[str, Any] = {
-        "actionID": action.id,
-        "state": w3c.STATE[action.status],
-        "timeRequested": action.time_requested,
-    }
-    if action.time_completed is not None:
-        status["timeEnded"] = action.time_completed
-    if action.output is not None:
-        status["output"] = action.output
-    error = w3c.action_error(action)
-    if error is not None:
-        status["error"] = error
-    return status
-
-
 def _name(message: dict[str, Any]) -> str:
     name = message.get("name")
     if not isinstance(name, str):
@@ -355,7 +338,7 @@ async def _invoke(c: Connection, served: ServedThing, m: dict[str, Any]) -> None
     available = served.thing.find_available_action(name)
     action = served.thing.perform_action(name, m.get("input"))
     if not w3c.is_synchronous(available.metadata):
-        c.respond(served, m, name=name, status=action_status(action))
+        c.respond(served, m, name=name, status=w3c.action_status(action))
         return
 
     async def finish() -> None:
@@ -383,7 +366,7 @@ def _find_action(served: ServedThing, m: dict[str, Any]) -> Action:
 
 async def _query(c: Connection, served: ServedThing, m: dict[str, Any]) -> None:
     action = _find_action(served, m)
-    c.respond(served, m, name=action.name, status=action_status(action))
+    c.respond(served, m, name=action.name, status=w3c.action_status(action))
 
 
 async def _cancel(c: Connection, served: ServedThing, m: dict[str, Any]) -> None:
@@ -393,10 +376,7 @@ async def _cancel(c: Connection, served: ServedThing, m: dict[str, Any]) -> None
 
 
 async def _query_all(c: Connection, served: ServedThing, m: dict[str, Any]) -> None:
-    statuses: dict[str, list[dict[str, Any]]] = {n: [] for n in served.thing.available_actions}
-    for action in reversed(list(served.thing.get_actions())):
-        statuses.setdefault(action.name, []).append(action_status(action))
-    c.respond(served, m, statuses=statuses)
+    c.respond(served, m, statuses=w3c.all_action_statuses(served.thing))
 
 
 HANDLERS: dict[str, Handler] = {

@@ -9,6 +9,7 @@ import pytest
 
 from tests.support import Blocker
 from thingtalk import Action, ActionStatus, Thing
+from thingtalk.descriptions.webthings import action_description
 from thingtalk.errors import BadRequest, Busy, InvalidValue, NotFound
 
 from .conftest import TIMESTAMP, Recorder, wait
@@ -78,7 +79,7 @@ async def test_lifecycle_created_pending_completed(thing: Thing, recorder: Recor
         (action.id, "pending"),
         (action.id, "completed"),
     ]
-    assert action.as_action_description("/things/0") == {
+    assert action_description(action, "/things/0") == {
         "fade": {
             "href": f"/things/0/actions/fade/{action.id}",
             "timeRequested": action.time_requested,
@@ -119,8 +120,8 @@ async def test_a_raising_action_fails_with_the_error_text(
     assert action.output is None
     assert action.time_completed is not None and TIMESTAMP.fullmatch(action.time_completed)
     assert [s for _, s in recorder.actions] == ["created", "pending", "failed"]
-    assert action.as_action_description()[name]["error"] == error
-    assert action.as_action_description()[name]["status"] == "failed"
+    assert action_description(action)[name]["error"] == error
+    assert action_description(action)[name]["status"] == "failed"
 
 
 async def test_remove_action_cancels_a_running_request(thing: Thing, recorder: Recorder) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from thingtalk import Thing
+from thingtalk.descriptions.webthings import event_description
 from thingtalk.errors import NotFound
 
 from .conftest import TIMESTAMP, Recorder
@@ -19,14 +20,14 @@ def test_raise_event_records_it_with_a_timestamp(recorder: Recorder) -> None:
 
     assert list(thing.get_events()) == [event]
     assert TIMESTAMP.fullmatch(event.time)
-    assert event.as_event_description() == {"overheated": {"timestamp": event.time, "data": 102}}
+    assert event_description(event) == {"overheated": {"timestamp": event.time, "data": 102}}
     assert recorder.events == [("overheated", 102)]
 
 
 def test_an_event_without_data_has_no_data_field() -> None:
     thing = Thing()
     thing.add_available_event("ping")
-    description = thing.raise_event("ping").as_event_description()
+    description = event_description(thing.raise_event("ping"))
     assert set(description["ping"]) == {"timestamp"}
 
 

@@ -253,7 +253,7 @@ async def test_invalid_values_are_refused_and_change_nothing(
         await prop.set_value(value, with_action=False)
 
     assert "'prop_name'" in excinfo.value.message  # the reason names the property
-    assert excinfo.value.to_json()["error"] == "invalid-value"
+    assert excinfo.value.code == "invalid-value"
     assert excinfo.value.status == 400
     assert thing.get_property("prop_name") == "initial"
     assert calls == []
@@ -297,7 +297,7 @@ async def test_read_only_refuses_client_writes(thing: Thing, recorder: Recorder)
         await thing.set_properties({"level": 20})
 
     assert excinfo.value.status == 400
-    assert excinfo.value.to_json()["error"] == "read-only"
+    assert excinfo.value.code == "read-only"
     assert thing.get_property("level") == 10
     assert calls == []
     assert recorder.properties == []
