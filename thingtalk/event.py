@@ -20,4 +20,3 @@ class Event:
         self.name = name
         self.data = data
         self.time = timestamp()
-

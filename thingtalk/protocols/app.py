@@ -12,7 +12,7 @@ from werkzeug.exceptions import HTTPException
 
 from ..errors import MethodNotAllowed, NotFound, PayloadTooLarge, ThingtalkError
 from ..things import ThingsCollection
-from . import page, w3c, websocket, webthings, wtp
+from . import page, sockets, w3c, webthings
 from .asgi import FrontDoor
 from .hosts import HostCheck
 from .state import AppState, Options, app_state
@@ -43,11 +43,11 @@ def create_app(
     state = AppState.build(collection, options)
     app.extensions["thingtalk"] = state
 
-    webthings.register(app, state)
-    websocket.register_for(app)
-    w3c.register(app, state)  # W3C WoT: TD 1.1, HTTP Basic and SSE profiles
-    wtp.register(app)  # the Web Thing Protocol on the same websocket URLs
-    page.register(app, state)
+    # One blueprint per protocol; their rules never overlap, so the order is free.
+    app.register_blueprint(webthings.blueprint(state))  # WebThings REST
+    app.register_blueprint(sockets.blueprint(state))  # WebThings and Web Thing Protocol sockets
+    app.register_blueprint(w3c.blueprint(state))  # W3C TD 1.1, HTTP Basic and SSE profiles
+    app.register_blueprint(page.blueprint(state))  # the page for people
 
     @app.errorhandler(ThingtalkError)
     async def _thingtalk_error(error: ThingtalkError) -> Response:

@@ -8,16 +8,12 @@ is served by the server itself (no CDN: a device may have no internet).
 from __future__ import annotations
 
 import html
-import inspect
-from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any
 
-from quart import Quart, Response, current_app, request, send_from_directory
+from quart import Blueprint, Response, current_app, send_from_directory
 
 from ..errors import NotFound
 from .state import AppState, ServedThing, app_state
-from .wire import JSON
 
 HTML = "text/html"
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
@@ -120,26 +116,12 @@ async def asset(filename: str) -> Response:
     return response
 
 
-def _wants_html() -> bool:
-    accept = request.accept_mimetypes
-    return bool(accept) and accept.best_match([JSON, HTML]) == HTML
-
-
-def _with_index(view: Callable[..., Any]) -> Callable[..., Awaitable[Any]]:
-    async def things(**kwargs: Any) -> Any:
-        if _wants_html():
-            return await index_page()
-        result = view(**kwargs)
-        return await result if inspect.isawaitable(result) else result
-
-    things.__doc__ = view.__doc__
-    return things
-
-
-def register(app: Quart, state: AppState) -> None:
-    """Serve the page: ``text/html`` on each thing's URL, the index, and the static files."""
+def blueprint(state: AppState) -> Blueprint:
+    """The page: ``text/html`` on each thing's URL and on the list of things (JSON clients
+    such as the gateway still get the TDs there), and the static files."""
+    bp = Blueprint("page", __name__)
     state.representations[HTML] = thing_page
-    app.add_url_rule(f"{asset_base(state)}/<filename>", "page_asset", asset, methods=["GET"])
-    if state.multiple and "things" in app.view_functions:
-        # The list of TDs stays the answer for JSON clients (the gateway); browsers get the index.
-        app.view_functions["things"] = _with_index(app.view_functions["things"])
+    if state.multiple:
+        state.index_representations[HTML] = index_page
+    bp.add_url_rule(f"{asset_base(state)}/<filename>", "asset", asset, methods=["GET"])
+    return bp

@@ -11,8 +11,10 @@ from ..errors import NotFound
 from ..thing import Thing
 from ..things import MultipleThings, ThingsCollection
 from .hub import Hub
+from .sse import Journal
 
 Renderer = Callable[["ServedThing"], Awaitable[Response]]
+IndexRenderer = Callable[[], Awaitable[Response]]
 
 
 @dataclass(eq=False)
@@ -22,10 +24,13 @@ class ServedThing:
     thing: Thing
     index: int | None
     href_prefix: str  # "" for a single thing at the root, "/0", "/things/0", ...
-    hub: Hub = field(init=False)
+    sse_replay: int = 256
+    hub: Hub = field(init=False)  # the WebThings websockets' fan-out
+    journal: Journal = field(init=False)  # the SSE streams' numbered changes
 
     def __post_init__(self) -> None:
         self.hub = Hub(self.thing, self.href_prefix)
+        self.journal = Journal(self.thing, self.sse_replay)
 
     @property
     def path(self) -> str:
@@ -52,17 +57,22 @@ class AppState:
     collection: ThingsCollection
     options: Options
     served: list[ServedThing]
-    # Alternative representations of a thing's URL by media type (the page, the W3C TD).
+    # Alternative representations of a thing's URL by media type (the page, the W3C TD),
+    # and of the list of things (the index page), added by the blueprints that serve them.
     representations: dict[str, Renderer] = field(default_factory=dict)
+    index_representations: dict[str, IndexRenderer] = field(default_factory=dict)
 
     @classmethod
     def build(cls, collection: ThingsCollection, options: Options) -> AppState:
         """Lay the things out under ``options.base_path``."""
         base = options.base_path.rstrip("/")
         if isinstance(collection, MultipleThings):
-            served = [ServedThing(t, i, f"{base}/{i}") for i, t in enumerate(collection.things)]
+            served = [
+                ServedThing(t, i, f"{base}/{i}", options.sse_replay)
+                for i, t in enumerate(collection.things)
+            ]
         else:
-            served = [ServedThing(collection.thing, None, base)]
+            served = [ServedThing(collection.thing, None, base, options.sse_replay)]
         return cls(collection, options, served)
 
     @property

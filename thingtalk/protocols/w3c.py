@@ -28,26 +28,20 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from quart import Quart, Response, current_app, request
+from quart import Blueprint, Response, current_app, request
 
 from ..descriptions import w3c
 from ..errors import ActionFailed, BadRequest
-from .sse import Journal, Kind
+from .sse import Kind
 from .state import AppState, ServedThing, app_state, origins
 from .webthings import read_json, thing_paths
 from .wire import dumps, json_response, loads
 
-EXTENSION = "thingtalk.w3c"
+BLUEPRINT = "w3c"
 WELL_KNOWN = "/.well-known/wot"
 SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
 # Paths whose failures (404/405 before any view ran) still answer with Problem Details.
 _W3C_PATH = re.compile(r"(^|/)wot(/|$)|^/\.well-known/wot$")
-
-
-def journals(app: Quart) -> dict[int, Journal]:
-    """The SSE journal of each served thing, by its position in ``state.served``."""
-    found: dict[int, Journal] = app.extensions[EXTENSION]
-    return found
 
 
 def describe(served: ServedThing, state: AppState) -> dict[str, Any]:
@@ -167,7 +161,7 @@ async def query_all_actions(thing_id: int | None = None) -> Response:
 def _stream(thing_id: int | None, kind: Kind, name: str | None) -> Response:
     state = app_state(current_app)
     served = state.resolve(thing_id)
-    journal = journals(current_app)[state.served.index(served)]
+    journal = served.journal
     stream, replay = journal.open(
         kind, name, request.headers.get("Last-Event-ID"), state.options.max_websocket_queue
     )
@@ -204,50 +198,46 @@ def wants_problem_details() -> bool:
 
     Asked only when a request fails, so successful requests pay nothing for it.
     """
-    rule = request.url_rule
-    if rule is not None:
-        return bool(rule.endpoint.startswith("w3c_"))
+    if request.url_rule is not None:
+        return request.blueprint == BLUEPRINT
     return _W3C_PATH.search(request.path) is not None
 
 
-def register(app: Quart, state: AppState) -> None:
-    """Add the W3C routes, the TD representation and the SSE journals to ``app``."""
+def blueprint(state: AppState) -> Blueprint:
+    """The W3C routes and the TD representation; the SSE journals record while serving."""
+    bp = Blueprint(BLUEPRINT, __name__)
     state.representations[w3c.TD_MEDIA_TYPE] = render_td
-    app.extensions[EXTENSION] = {
-        i: Journal(s.thing, state.options.sse_replay) for i, s in enumerate(state.served)
-    }
-    for journal in journals(app).values():
-        journal.attach()
 
-    @app.before_serving
+    @bp.before_app_serving
     async def _record() -> None:
-        for journal in journals(app).values():
-            journal.attach()  # again, if the app serves a second time
+        for served in state.served:
+            served.journal.attach()
 
-    @app.after_serving
+    @bp.after_app_serving
     async def _end_streams() -> None:
-        for journal in journals(app).values():
-            journal.detach()
+        for served in state.served:
+            served.journal.detach()
 
     thing = thing_paths(state)
     p = {k: f"{thing}/{v.replace('{', '<').replace('}', '>')}" for k, v in w3c.PATHS.items()}
     routes: list[tuple[str, str, Any, str]] = [
-        (p["property"], "w3c_read_property", read_property, "GET"),
-        (p["property"], "w3c_write_property", write_property, "PUT"),
-        (p["properties"], "w3c_read_all_properties", read_all_properties, "GET"),
-        (p["properties"], "w3c_write_multiple_properties", write_multiple_properties, "PUT"),
-        (p["action"], "w3c_invoke_action", invoke_action, "POST"),
-        (p["action_request"], "w3c_query_action", query_action, "GET"),
-        (p["action_request"], "w3c_cancel_action", cancel_action, "DELETE"),
-        (p["actions"], "w3c_query_all_actions", query_all_actions, "GET"),
-        (p["observe"], "w3c_observe_property", observe_property, "GET"),
-        (p["observe_all"], "w3c_observe_all_properties", observe_all_properties, "GET"),
-        (p["event"], "w3c_subscribe_event", subscribe_event, "GET"),
-        (p["events"], "w3c_subscribe_all_events", subscribe_all_events, "GET"),
-        (WELL_KNOWN, "w3c_well_known", well_known, "GET"),
+        (p["property"], "read_property", read_property, "GET"),
+        (p["property"], "write_property", write_property, "PUT"),
+        (p["properties"], "read_all_properties", read_all_properties, "GET"),
+        (p["properties"], "write_multiple_properties", write_multiple_properties, "PUT"),
+        (p["action"], "invoke_action", invoke_action, "POST"),
+        (p["action_request"], "query_action", query_action, "GET"),
+        (p["action_request"], "cancel_action", cancel_action, "DELETE"),
+        (p["actions"], "query_all_actions", query_all_actions, "GET"),
+        (p["observe"], "observe_property", observe_property, "GET"),
+        (p["observe_all"], "observe_all_properties", observe_all_properties, "GET"),
+        (p["event"], "subscribe_event", subscribe_event, "GET"),
+        (p["events"], "subscribe_all_events", subscribe_all_events, "GET"),
+        (WELL_KNOWN, "well_known", well_known, "GET"),
     ]
     if state.multiple:
         base = state.options.base_path.rstrip("/")
-        routes.append((f"{base}/wot/things", "w3c_things", list_things, "GET"))
+        routes.append((f"{base}/wot/things", "things", list_things, "GET"))
     for rule, endpoint, view, method in routes:
-        app.add_url_rule(rule, endpoint, view, methods=[method])
+        bp.add_url_rule(rule, endpoint, view, methods=[method])
+    return bp

@@ -1,22 +1,20 @@
-"""The WebThings websocket on a thing's own URL."""
+"""The WebThings websocket: ``setProperty``, ``requestAction`` and ``addEventSubscription``."""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-from collections.abc import Coroutine
 from typing import Any
 
-from quart import Quart, current_app, websocket
+from quart import current_app, websocket
 
 from ..errors import BadRequest, NotFound, PayloadTooLarge, ThingtalkError
 from .hub import Session
+from .pump import pump
 from .state import ServedThing, app_state
-from .webthings import action_input, thing_paths
+from .webthings import action_input
 from .wire import dumps, loads, websocket_error
 
-# Close codes (RFC 6455): 1008 policy violation, 1013 try again later (client too slow).
-CLOSE_TOO_SLOW = 1013
+# Close code (RFC 6455) 1008: policy violation (no such thing).
+CLOSE_NO_THING = 1008
 
 
 async def handle_message(served: ServedThing, session: Session, raw: str | bytes) -> None:
@@ -57,42 +55,13 @@ async def _receive(served: ServedThing, session: Session, limit: int) -> None:
             session.offer(dumps(websocket_error(error)).decode())
 
 
-async def pump(
-    receive: Coroutine[Any, Any, None], queue: asyncio.Queue[str], overflowed: asyncio.Event
-) -> None:
-    """Run a socket: its receive loop, and its send queue drained to the client, until the
-    client leaves or falls so far behind that its queue overflowed (then close it, 1013)."""
-
-    async def send() -> None:
-        while True:
-            await websocket.send(await queue.get())
-
-    tasks = [
-        asyncio.ensure_future(receive),
-        asyncio.ensure_future(send()),
-        asyncio.ensure_future(overflowed.wait()),
-    ]
-    try:
-        done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
-        if tasks[2] in done:
-            await websocket.close(CLOSE_TOO_SLOW, "too slow to keep up")
-        for task in done:
-            if not task.cancelled() and task.exception() is not None:
-                raise task.exception()  # type: ignore[misc]
-    finally:
-        for task in tasks:
-            task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await asyncio.gather(*tasks, return_exceptions=True)
-
-
-async def thing_socket(thing_id: int | None = None) -> None:
-    """Serve one websocket client of a thing until it leaves."""
+async def serve(thing_id: int | None = None) -> None:
+    """Serve one WebThings websocket client of a thing until it leaves."""
     state = app_state(current_app)
     try:
         served = state.resolve(thing_id)
     except NotFound:
-        await websocket.close(1008)
+        await websocket.close(CLOSE_NO_THING)
         return
     session = Session(state.options.max_websocket_queue)
     # Joined before the handshake completes: a client hears every change made after it
@@ -104,13 +73,3 @@ async def thing_socket(thing_id: int | None = None) -> None:
         await pump(receive, session.queue, session.overflowed)
     finally:
         served.hub.leave(session)
-
-
-def register(app: Quart, rule: str) -> None:
-    """Add the websocket route on each thing's URL."""
-    app.add_websocket(rule or "/", "thing_socket", thing_socket)
-
-
-def register_for(app: Quart) -> None:
-    """Add the websocket route for the app's things."""
-    register(app, thing_paths(app_state(app)))

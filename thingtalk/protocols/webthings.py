@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from quart import Quart, Response, current_app, request
+from quart import Blueprint, Response, current_app, request
 
 from ..descriptions.webthings import action_description, event_description, thing_description
 from ..errors import BadRequest
@@ -48,8 +48,13 @@ def action_input(name: str, request_body: Any) -> Any:
 
 
 async def get_things() -> Response:
-    """All things' TDs (multiple things only)."""
+    """All things' TDs (multiple things only), or another representation (the index page)."""
     state = app_state(current_app)
+    if state.index_representations and request.accept_mimetypes:
+        best = request.accept_mimetypes.best_match([JSON, *state.index_representations])
+        renderer = state.index_representations.get(best or JSON)
+        if renderer is not None:
+            return await renderer()
     return json_response([describe(s, state) for s in state.served])
 
 
@@ -141,11 +146,12 @@ def thing_paths(state: AppState) -> str:
     return f"{base}/<int:thing_id>" if state.multiple else base
 
 
-def register(app: Quart, state: AppState) -> None:
-    """Add the WebThings routes for ``state``'s things to ``app``."""
+def blueprint(state: AppState) -> Blueprint:
+    """The WebThings REST routes for ``state``'s things."""
+    bp = Blueprint("webthings", __name__)
     thing = thing_paths(state)
     if state.multiple:
-        app.add_url_rule(state.options.base_path.rstrip("/") or "/", "things", get_things)
+        bp.add_url_rule(state.options.base_path.rstrip("/") or "/", "things", get_things)
     routes: Routes = [
         (thing or "/", "thing", get_thing, ["GET"]),
         (f"{thing}/properties", "properties", get_properties, ["GET"]),
@@ -161,4 +167,5 @@ def register(app: Quart, state: AppState) -> None:
         (f"{thing}/events/<name>", "named_events", get_events, ["GET"]),
     ]
     for rule, endpoint, view, methods in routes:
-        app.add_url_rule(rule, endpoint, view, methods=methods)
+        bp.add_url_rule(rule, endpoint, view, methods=methods)
+    return bp

@@ -19,13 +19,13 @@ import uuid
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
-from quart import Quart, current_app, websocket
+from quart import current_app, websocket
 
 from ..descriptions import w3c
 from ..errors import BadRequest, NotFound, PayloadTooLarge, ThingtalkError
 from ..timestamp import timestamp
+from .pump import pump
 from .state import AppState, ServedThing, app_state
-from .websocket import pump
 from .wire import dumps, loads, problem_details
 
 if TYPE_CHECKING:
@@ -429,18 +429,3 @@ async def serve(thing_id: int | None = None) -> None:
         await pump(receive, connection.queue, connection.overflowed)
     finally:
         await connection.close()
-
-
-def register(app: Quart) -> None:
-    """Answer ``webthingprotocol`` handshakes on each thing's websocket URL.
-
-    Wraps the WebThings websocket view: one URL, the protocol chosen by the handshake.
-    """
-    webthings_socket: Callable[..., Awaitable[Any]] = app.view_functions["thing_socket"]  # type: ignore[assignment]
-
-    async def thing_socket(**view_args: Any) -> Any:
-        if SUBPROTOCOL in websocket.requested_subprotocols:
-            return await serve(**view_args)
-        return await webthings_socket(**view_args)
-
-    app.view_functions["thing_socket"] = thing_socket

@@ -11,7 +11,7 @@ import httpx
 
 from tests.support import TIMEOUT, eventually, free_port, serving
 from thingtalk import WebThingServer
-from thingtalk.protocols.w3c import journals
+from thingtalk.protocols.state import app_state
 
 from .conftest import lamp_server
 
@@ -65,7 +65,7 @@ async def served(**options: Any) -> AsyncIterator[tuple[str, httpx.AsyncClient, 
 
 def stream_count(server: WebThingServer) -> int:
     assert server.app is not None
-    return sum(len(j.streams) for j in journals(server.app).values())
+    return sum(len(s.journal.streams) for s in app_state(server.app).served)
 
 
 async def test_observeproperty_sends_unnamed_messages_with_ids() -> None:
