@@ -93,6 +93,7 @@ class Appliance:
             publish_addresses=cfg.discovery.publish_addresses,
             additional_on_startup=[self._started],
             additional_on_shutdown=[self._stopping],
+            freeze_gc=True,  # the appliance owns its process: GC pauses off the hot path
         )
 
     @property

@@ -41,6 +41,12 @@ def lamp_class() -> type[Thing]:
     return lamp
 
 
+def lamp_server(thing: Thing | None = None, **options: Any) -> WebThingServer:
+    """A server of a fresh example lamp (or of ``thing``), without mDNS unless asked."""
+    options.setdefault("discovery", False)
+    return WebThingServer(thing if thing is not None else lamp_class()(), **options)
+
+
 @contextlib.asynccontextmanager
 async def started(app: Quart) -> AsyncIterator[QuartClient]:
     """A test client of ``app`` with its startup (building the things) and shutdown run."""

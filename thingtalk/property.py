@@ -38,6 +38,12 @@ class Property:
         self.value.on("update", self._on_update)
         self.value.on("sync", self._on_sync)
 
+    def unbind(self) -> None:
+        """Detach from the thing: the value's events no longer reach it."""
+        self.value.remove_listener("update", self._on_update)
+        self.value.remove_listener("sync", self._on_sync)
+        self.thing = None
+
     def _on_update(self, _value: Any) -> None:
         assert self.thing is not None
         self.thing.property_notify(self)

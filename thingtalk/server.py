@@ -91,6 +91,7 @@ class WebThingServer:
         publish_addresses: bool = True,
         context: str = "https://webthings.io/schemas",
         max_body_size: int = 64 * 1024,
+        freeze_gc: bool = False,
     ) -> None:
         self.things = as_collection(things, name)
         self.port = port
@@ -108,6 +109,7 @@ class WebThingServer:
         self.discovery = discovery
         self.discovery_interfaces = list(discovery_interfaces) if discovery_interfaces else None
         self.publish_addresses = publish_addresses
+        self.freeze_gc = freeze_gc
         self.options = Options(
             base_path=self.base_path, context=context, max_body_size=max_body_size
         )
@@ -151,11 +153,13 @@ class WebThingServer:
                 self._discovery_task = asyncio.create_task(self._start_discovery())
             for handler in self.additional_on_startup:
                 await _call(handler)
-            # What is alive now (modules, things, the app) lives as long as the server: keep
-            # the cyclic GC from scanning it on every full collection (measured in bench/:
-            # GET p99 69 -> 10 ms, CPU per GET -11 %).
-            gc.collect()
-            gc.freeze()
+            if self.freeze_gc:
+                # What is alive now (modules, things, the app) lives as long as the server:
+                # keep the cyclic GC from scanning it on every full collection (measured in
+                # bench/: GET p99 69 -> 10 ms, CPU per GET -11 %). Off by default: it is
+                # the whole process's GC, which a program embedding the server owns.
+                gc.collect()
+                gc.freeze()
 
         @app.after_serving
         async def _shutdown() -> None:

@@ -109,12 +109,48 @@ class Thing:
         return self
 
     async def ensure_built(self) -> Self:
-        """Run :meth:`build` once; concurrent callers wait for it, a failed build is retried."""
+        """Run :meth:`build` once; concurrent callers wait for it rather than build again.
+
+        A build that raises leaves the thing as it was before (what it added is removed,
+        the tasks it spawned are cancelled) and the error reaches its caller; the next
+        caller, one that was waiting included, builds again.
+        """
         async with self._build_lock:
-            if not self._built:
+            if self._built:
+                return self
+            before = (
+                dict(self.properties),
+                dict(self.available_actions),
+                dict(self.available_events),
+                set(self.tasks),
+            )
+            try:
                 await self.build()
-                self._built = True
+            except BaseException:
+                await self._undo_build(*before)
+                raise
+            self._built = True
         return self
+
+    async def _undo_build(
+        self,
+        properties: dict[str, Property],
+        actions: dict[str, AvailableAction],
+        events: dict[str, dict[str, Any]],
+        tasks: set[asyncio.Task[Any]],
+    ) -> None:
+        for name, prop in self.properties.items():
+            if name not in properties:
+                prop.unbind()
+        self.properties, self.available_actions, self.available_events = (
+            properties,
+            actions,
+            events,
+        )
+        spawned = self.tasks - tasks
+        for task in spawned:
+            task.cancel()
+        await asyncio.gather(*spawned, return_exceptions=True)
 
     def spawn(
         self, coro: Coroutine[Any, Any, Any], *, name: str | None = None

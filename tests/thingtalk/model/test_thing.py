@@ -47,6 +47,73 @@ async def test_a_subclass_declared_with_class_attributes() -> None:
     assert "overheated" in light.available_events
 
 
+class SlowFlakyThing(Thing):
+    """Its build waits for a gate, then fails the first ``failures`` times, having
+    already added a property and spawned a task (as a real build might)."""
+
+    def __init__(self, failures: int) -> None:
+        super().__init__()
+        self.failures = failures
+        self.gate = asyncio.Event()
+        self.builds = 0
+        self.spawned: list[asyncio.Task[None]] = []
+
+    async def build(self) -> SlowFlakyThing:
+        self.builds += 1
+        self.level = Value(0)
+        await self.add_property(Property("level", self.level, {"type": "integer"}))
+        self.spawned.append(self.spawn(asyncio.Event().wait()))
+        await self.gate.wait()
+        if self.failures:
+            self.failures -= 1
+            raise RuntimeError("the sensor did not answer")
+        self.add_available_event("ready")
+        return self
+
+
+async def test_concurrent_callers_share_one_build() -> None:
+    thing = SlowFlakyThing(failures=0)
+    callers = [asyncio.ensure_future(thing.ensure_built()) for _ in range(3)]
+    await asyncio.sleep(0)  # every caller is now waiting on the one build
+    thing.gate.set()
+    assert await wait(asyncio.gather(*callers)) == [thing, thing, thing]
+    assert thing.builds == 1
+    assert list(thing.properties) == ["level"]
+
+
+async def test_a_failed_build_changes_nothing_and_the_next_call_builds_again() -> None:
+    thing = SlowFlakyThing(failures=1)
+    thing.gate.set()
+    with pytest.raises(RuntimeError, match="did not answer"):
+        await thing.ensure_built()
+    assert thing.properties == {} and thing.available_events == {}
+    first_task = thing.spawned[0]
+    assert first_task.cancelled() and first_task not in thing.tasks
+    failed_value = thing.level
+
+    assert await thing.ensure_built() is thing
+    assert thing.builds == 2
+    assert list(thing.properties) == ["level"] and "ready" in thing.available_events
+    # The failed build's property no longer reports to the thing.
+    recorder = Recorder()
+    thing.add_observer(recorder)
+    await failed_value.notify_of_external_update(5)
+    await thing.level.notify_of_external_update(7)
+    assert recorder.properties == [("level", 7)]
+
+
+async def test_a_waiting_caller_builds_again_after_a_failure() -> None:
+    thing = SlowFlakyThing(failures=1)
+    first = asyncio.ensure_future(thing.ensure_built())
+    second = asyncio.ensure_future(thing.ensure_built())
+    await asyncio.sleep(0)
+    thing.gate.set()
+    with pytest.raises(RuntimeError):
+        await wait(first)
+    assert await wait(second) is thing
+    assert thing.builds == 2
+
+
 async def test_instances_do_not_share_state() -> None:
     a, b = await Light().ensure_built(), await Light().ensure_built()
     await a.set_property("brightness", 10)

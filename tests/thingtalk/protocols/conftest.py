@@ -46,12 +46,6 @@ class Sensor(Thing):
         return self
 
 
-def lamp_server(**options: Any) -> WebThingServer:
-    """A server of a fresh example lamp, without mDNS."""
-    options.setdefault("discovery", False)
-    return WebThingServer(lamp_class()(), **options)
-
-
 def multiple_server(**options: Any) -> WebThingServer:
     """A server of the lamp at ``/0`` and a sensor at ``/1``."""
     options.setdefault("discovery", False)

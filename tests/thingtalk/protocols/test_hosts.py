@@ -12,10 +12,10 @@ import websockets
 from quart.testing import QuartClient
 from quart.testing.connections import WebsocketDisconnectError, WebsocketResponseError
 
-from tests.support import serving, started
+from tests.support import lamp_server, serving, started
 from thingtalk.protocols.hosts import HostCheck, split_host
 
-from .conftest import lamp_server, real_socket
+from .conftest import real_socket
 
 HOSTNAME = socket.gethostname()
 

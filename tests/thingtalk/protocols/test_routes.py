@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 from quart.testing import QuartClient
 
-from tests.support import eventually, started
+from tests.support import eventually, lamp_server, started
 
-from .conftest import TIMESTAMP, lamp_server, multiple_server
+from .conftest import TIMESTAMP, multiple_server
 
 CORS = {
     "access-control-allow-origin": "*",

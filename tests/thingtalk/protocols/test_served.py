@@ -10,11 +10,11 @@ import httpx
 import pytest
 import websockets
 
-from tests.support import eventually, serving
+from tests.support import eventually, lamp_server, serving
 from thingtalk import WebThingServer
 from thingtalk.protocols.state import app_state
 
-from .conftest import lamp_server, real_socket
+from .conftest import real_socket
 
 
 @pytest.fixture

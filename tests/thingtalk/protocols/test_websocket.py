@@ -9,11 +9,11 @@ import pytest
 from quart.testing import QuartClient
 from quart.testing.connections import WebsocketDisconnectError, WebsocketResponseError
 
-from tests.support import eventually, started
+from tests.support import eventually, lamp_server, started
 from thingtalk import WebThingServer
 from thingtalk.protocols.state import app_state
 
-from .conftest import TIMESTAMP, Socket, lamp_server, multiple_server, quart_socket
+from .conftest import TIMESTAMP, Socket, multiple_server, quart_socket
 
 FADE = {"fade": {"input": {"brightness": 80, "duration": 1}}}
 

@@ -1,17 +1,9 @@
-"""Helpers for the WebThingServer tests: the example lamp, a started app, condition waits."""
+"""Helpers for the WebThingServer tests: a thing with long-running actions."""
 
 from __future__ import annotations
 
-from typing import Any
-
-from tests.support import Blocker, lamp_class
-from thingtalk import Action, Thing, WebThingServer
-
-
-def lamp_server(thing: Thing | None = None, **options: Any) -> WebThingServer:
-    """A server of the lamp (or ``thing``) without mDNS."""
-    options.setdefault("discovery", False)
-    return WebThingServer(thing if thing is not None else lamp_class()(), **options)
+from tests.support import Blocker
+from thingtalk import Action, Thing
 
 
 class Machine(Thing):
@@ -26,3 +18,6 @@ class Machine(Thing):
         self.add_available_action("tick", {"title": "Tick"}, Action)
         self.add_available_event("ticked", {"type": "integer"})
         return self
+
+
+__all__ = ["Blocker", "Machine"]

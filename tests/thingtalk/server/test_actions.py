@@ -9,10 +9,10 @@ from typing import Any
 import httpx
 from quart.testing import QuartClient
 
-from tests.support import eventually, free_port, started
+from tests.support import eventually, free_port, lamp_server, started
 from thingtalk import Action, ActionStatus
 
-from .conftest import Blocker, Machine, lamp_server
+from .conftest import Blocker, Machine
 
 TICK = {"tick": {}}
 BLOCK = {"block": {}}

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 from typing import Any
 
 import httpx
 from quart import Blueprint, jsonify, request
 
-from tests.support import free_port, serving, started
+from tests.support import free_port, lamp_server, serving, started
 from thingtalk import Route
-
-from .conftest import lamp_server
 
 
 def tagging(tag: str) -> Any:
@@ -164,3 +163,15 @@ async def test_handlers_run_once_under_hypercorn() -> None:
             assert (await http.get("/")).status_code == 200
         assert counts == {"start": 1, "stop": 0}
     assert counts == {"start": 1, "stop": 1}
+
+
+async def test_the_gc_is_frozen_at_startup_only_when_asked() -> None:
+    # gc.freeze() is the whole process's; a program that embeds the server decides.
+    gc.unfreeze()
+    try:
+        async with started(lamp_server().create()):
+            assert gc.get_freeze_count() == 0
+        async with started(lamp_server(freeze_gc=True).create()):
+            assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()

@@ -12,7 +12,7 @@ import pytest
 from jsonschema import Draft7Validator, FormatChecker
 from quart.testing import QuartClient
 
-from tests.support import load_example, started
+from tests.support import lamp_server, load_example, started
 from thingtalk import Action, Property, Thing, Value, WebThingServer
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -87,12 +87,6 @@ class Gadget(Thing):
         self.add_available_action("wait", {"input": {"type": "number", "minimum": 0}}, Wait)
         self.add_available_event("ping")
         return self
-
-
-def lamp_server(**options: Any) -> WebThingServer:
-    """A server of a fresh example lamp, without mDNS."""
-    lamp: type[Thing] = load_example("single_thing").Lamp
-    return WebThingServer(lamp(), discovery=False, **options)
 
 
 def gadget_server(**options: Any) -> WebThingServer:

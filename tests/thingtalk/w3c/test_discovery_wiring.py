@@ -6,10 +6,11 @@ from typing import Any
 
 import pytest
 
+from tests.support import lamp_server
 from thingtalk import WebThingServer, discovery
 from thingtalk.discovery import WOT_SERVICE, Advertiser
 
-from .conftest import lamp_server, pair_server
+from .conftest import pair_server
 
 
 class FakeAdvertiser:

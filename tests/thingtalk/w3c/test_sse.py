@@ -9,11 +9,9 @@ from typing import Any
 
 import httpx
 
-from tests.support import TIMEOUT, eventually, free_port, serving
+from tests.support import TIMEOUT, eventually, free_port, lamp_server, serving
 from thingtalk import WebThingServer
 from thingtalk.protocols.state import app_state
-
-from .conftest import lamp_server
 
 
 class Events:

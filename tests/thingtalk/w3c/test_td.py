@@ -7,10 +7,10 @@ from typing import Any
 
 import pytest
 
-from tests.support import load_example, started
+from tests.support import lamp_server, load_example, started
 from thingtalk.descriptions import w3c
 
-from .conftest import TD, assert_valid_td, gadget_server, lamp_server, pair_server, td_validator
+from .conftest import TD, assert_valid_td, gadget_server, pair_server, td_validator
 
 HOST = {"Host": "lamp.local:8888"}
 ALLOWED = {"allowed_hosts": ["lamp.local"]}

@@ -11,10 +11,10 @@ from typing import Any
 
 import websockets
 
-from tests.support import TIMEOUT, free_port, serving
+from tests.support import TIMEOUT, free_port, lamp_server, serving
 from thingtalk import WebThingServer
 
-from .conftest import gadget_server, lamp_server, pair_server
+from .conftest import gadget_server, pair_server
 
 LAMP = "urn:dev:ops:my-lamp-1234"
 GADGET = "urn:dev:ops:gadget-1"
