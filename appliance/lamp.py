@@ -14,7 +14,7 @@ from thingtalk.property import Property
 from thingtalk.thing import Thing
 from thingtalk.value import Value
 
-from .state import LampState
+from .state import MAX_BRIGHTNESS, MIN_BRIGHTNESS, LampState
 
 log = logging.getLogger(__name__)
 
@@ -24,6 +24,41 @@ FADE_STEP = 0.02
 MAX_FADE_MS = 3_600_000
 
 StateListener = Callable[[LampState], Awaitable[None]]
+
+# The lamp's affordances, stated once: the properties, and the fade whose target is a
+# brightness (the same schema) and whose range is the state file's.
+ON: dict[str, Any] = {
+    "@type": "OnOffProperty",
+    "title": "On/Off",
+    "type": "boolean",
+    "description": "Whether the lamp is turned on",
+}
+BRIGHTNESS: dict[str, Any] = {
+    "@type": "BrightnessProperty",
+    "title": "Brightness",
+    "type": "integer",
+    "description": f"The level of light from {MIN_BRIGHTNESS}-{MAX_BRIGHTNESS}",
+    "minimum": MIN_BRIGHTNESS,
+    "maximum": MAX_BRIGHTNESS,
+    "unit": "percent",
+}
+FADE: dict[str, Any] = {
+    "title": "Fade",
+    "description": "Fade the lamp to a given level",
+    "input": {
+        "type": "object",
+        "required": ["brightness", "duration"],
+        "properties": {
+            "brightness": {k: BRIGHTNESS[k] for k in ("type", "minimum", "maximum", "unit")},
+            "duration": {
+                "type": "integer",
+                "minimum": 1,
+                "maximum": MAX_FADE_MS,
+                "unit": "milliseconds",
+            },
+        },
+    },
+}
 
 
 class FadeAction(Action):
@@ -72,59 +107,11 @@ class Lamp(Thing):
         return LampState(on=self._on, brightness=self._brightness)
 
     async def build(self) -> Lamp:
+        await self.add_property(Property("on", Value(self.initial.on, self._set_on), ON))
         await self.add_property(
-            Property(
-                "on",
-                Value(self.initial.on, self._set_on),
-                {
-                    "@type": "OnOffProperty",
-                    "title": "On/Off",
-                    "type": "boolean",
-                    "description": "Whether the lamp is turned on",
-                },
-            )
+            Property("brightness", Value(self.initial.brightness, self._set_brightness), BRIGHTNESS)
         )
-        await self.add_property(
-            Property(
-                "brightness",
-                Value(self.initial.brightness, self._set_brightness),
-                {
-                    "@type": "BrightnessProperty",
-                    "title": "Brightness",
-                    "type": "integer",
-                    "description": "The level of light from 0-100",
-                    "minimum": 0,
-                    "maximum": 100,
-                    "unit": "percent",
-                },
-            )
-        )
-        self.add_available_action(
-            "fade",
-            {
-                "title": "Fade",
-                "description": "Fade the lamp to a given level",
-                "input": {
-                    "type": "object",
-                    "required": ["brightness", "duration"],
-                    "properties": {
-                        "brightness": {
-                            "type": "integer",
-                            "minimum": 0,
-                            "maximum": 100,
-                            "unit": "percent",
-                        },
-                        "duration": {
-                            "type": "integer",
-                            "minimum": 1,
-                            "maximum": MAX_FADE_MS,
-                            "unit": "milliseconds",
-                        },
-                    },
-                },
-            },
-            FadeAction,
-        )
+        self.add_available_action("fade", FADE, FadeAction)
         # Restore what was saved: the LED starts dark.
         self._show()
         return self

@@ -20,13 +20,15 @@ import msgspec
 log = logging.getLogger(__name__)
 
 STATE_FILE = "lamp.json"
+#: The brightness range, in percent: the lamp's property and the state file share it.
+MIN_BRIGHTNESS, MAX_BRIGHTNESS = 0, 100
 
 
 class LampState(msgspec.Struct, frozen=True, kw_only=True):
     """What the lamp remembers: whether it is on, and its brightness (0-100 %)."""
 
     on: bool = False
-    brightness: Annotated[int, msgspec.Meta(ge=0, le=100)] = 50
+    brightness: Annotated[int, msgspec.Meta(ge=MIN_BRIGHTNESS, le=MAX_BRIGHTNESS)] = 50
 
 
 def write_atomically(path: Path, data: bytes) -> None:
