@@ -5,11 +5,12 @@ from __future__ import annotations
 import importlib
 import logging
 import random
+from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
-from typing import Literal, Protocol, get_args
+from typing import ClassVar, Literal, get_args
 
 from .dht import DEFAULT_DHT_MODEL, DEFAULT_DHT_PIN, DhtSensor, check_model
 from .errors import HardwareError
@@ -74,13 +75,15 @@ def probe_platform(
     return Platform(model, errors)
 
 
-class HardwareBackend(Protocol):
-    """A factory for the appliance's parts: real GPIO or simulated."""
+class HardwareBackend(ABC):
+    """A factory for the appliance's parts: real GPIO or simulated.
 
-    @property
-    def name(self) -> str:
-        """The backend's name: "pi" or "simulated"."""
-        ...
+    ``make_led`` and ``make_sensor`` (and their defaults) live here only; a backend says
+    which parts it makes by overriding ``_led`` and ``_sensor``.
+    """
+
+    #: The backend's name: "pi" or "simulated".
+    name: ClassVar[str]
 
     def make_led(
         self,
@@ -89,7 +92,7 @@ class HardwareBackend(Protocol):
         gamma: float = DEFAULT_GAMMA,
     ) -> Led:
         """Make the dimmable LED."""
-        ...
+        return self._led(pin, frequency, gamma)
 
     def make_sensor(
         self,
@@ -98,34 +101,30 @@ class HardwareBackend(Protocol):
         stale_after: int = DEFAULT_STALE_AFTER,
     ) -> Sensor:
         """Make the humidity/temperature sensor."""
-        ...
+        return self._sensor(model, pin, stale_after)
+
+    @abstractmethod
+    def _led(self, pin: int, frequency: float, gamma: float) -> Led:
+        """This backend's LED."""
+
+    @abstractmethod
+    def _sensor(self, model: str, pin: int, stale_after: int) -> Sensor:
+        """This backend's sensor."""
 
 
-class PiBackend:
+class PiBackend(HardwareBackend):
     """Real parts: a PWM LED through RPi.GPIO and a DHT sensor."""
 
     name = "pi"
 
-    def make_led(
-        self,
-        pin: int = DEFAULT_LED_PIN,
-        frequency: float = DEFAULT_PWM_FREQUENCY,
-        gamma: float = DEFAULT_GAMMA,
-    ) -> Led:
-        """Make a ``PwmLed``."""
+    def _led(self, pin: int, frequency: float, gamma: float) -> Led:
         return PwmLed(pin, frequency, gamma)
 
-    def make_sensor(
-        self,
-        model: str = DEFAULT_DHT_MODEL,
-        pin: int = DEFAULT_DHT_PIN,
-        stale_after: int = DEFAULT_STALE_AFTER,
-    ) -> Sensor:
-        """Make a ``DhtSensor``."""
+    def _sensor(self, model: str, pin: int, stale_after: int) -> Sensor:
         return DhtSensor(model, pin, stale_after=stale_after)
 
 
-class SimulatedBackend:
+class SimulatedBackend(HardwareBackend):
     """Simulated parts, checked against the same settings as the real ones."""
 
     name = "simulated"
@@ -133,22 +132,11 @@ class SimulatedBackend:
     def __init__(self, seed: int | None = None) -> None:
         self.seed = seed
 
-    def make_led(
-        self,
-        pin: int = DEFAULT_LED_PIN,
-        frequency: float = DEFAULT_PWM_FREQUENCY,
-        gamma: float = DEFAULT_GAMMA,
-    ) -> Led:
-        """Make a ``SimulatedLed``."""
+    def _led(self, pin: int, frequency: float, gamma: float) -> Led:
         return SimulatedLed(pin, frequency, gamma)
 
-    def make_sensor(
-        self,
-        model: str = DEFAULT_DHT_MODEL,
-        pin: int = DEFAULT_DHT_PIN,
-        stale_after: int = DEFAULT_STALE_AFTER,
-    ) -> Sensor:
-        """Make a ``SimulatedSensor`` (model and pin are only checked)."""
+    def _sensor(self, model: str, pin: int, stale_after: int) -> Sensor:
+        # The model and pin are only checked, so a bad config fails on a laptop too.
         check_model(model)
         check_pin(pin)
         return SimulatedSensor(random.Random(self.seed), stale_after=stale_after)

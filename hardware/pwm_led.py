@@ -43,7 +43,9 @@ class PwmLed:
         gpio = import_vendor("RPi.GPIO")
         try:
             gpio.setmode(gpio.BCM)
-            gpio.setup(self.pin, gpio.OUT)
+            # Without ``initial`` the pin keeps the level it had (rpi-lgpio reads the line
+            # first), which may be high: LOW keeps the LED dark from the first instant.
+            gpio.setup(self.pin, gpio.OUT, initial=gpio.LOW)
             pwm = gpio.PWM(self.pin, self.frequency)
             # Start dark: the runtime restores the saved brightness right after.
             pwm.start(0)
@@ -73,6 +75,9 @@ class PwmLed:
         if self._closed:
             return
         self._closed = True
+        # Stop before cleanup: on rpi-lgpio, stop() on a released pin claims it again as an
+        # output. The PWM object is kept for the same reason: rpi-lgpio's PWM.__del__ calls
+        # stop(), so dropping it here would undo the release at once.
         try:
             self._pwm.stop()
         finally:

@@ -7,6 +7,7 @@ import pytest
 
 from hardware import (
     BACKEND_CHOICES,
+    HardwareBackend,
     HardwareError,
     PiBackend,
     Platform,
@@ -19,6 +20,8 @@ from hardware import (
     select_backend,
 )
 from hardware.dht import DhtSensor
+
+from .fakes import FakeVendor
 
 PI = Platform("Raspberry Pi 4 Model B Rev 1.4")
 PI_WITHOUT_MODULES = Platform(
@@ -126,14 +129,45 @@ def test_default_probe_on_this_machine_picks_something() -> None:
     assert select_backend("auto").name in ("pi", "simulated")
 
 
-def test_pi_backend_makes_real_drivers(vendor: SimpleNamespace) -> None:
+def test_pi_backend_makes_real_drivers(vendor: FakeVendor) -> None:
     backend = PiBackend()
     led = backend.make_led(pin=12, frequency=800, gamma=1.8)
     assert isinstance(led, PwmLed) and led.gamma == 1.8
-    vendor.gpio.PWM.assert_called_once_with(12, 800.0)
+    pwm = vendor.gpio.pwm(12)
+    assert pwm is not None and pwm.running and pwm.frequency == 800.0
     sensor = backend.make_sensor(model="DHT11", pin=17)
     assert isinstance(sensor, DhtSensor)
-    vendor.adafruit_dht.DHT11.assert_called_once_with("board.D17", use_pulseio=False)
+    [device] = vendor.dht.devices
+    assert (device.model, device.pin, device.use_pulseio) == ("DHT11", vendor.board.D17, False)
+
+
+def test_pi_backend_defaults(vendor: FakeVendor) -> None:
+    led = PiBackend().make_led()
+    assert (led.pin, led.frequency, led.gamma) == (18, 200.0, 2.2)  # type: ignore[attr-defined]
+    pwm = vendor.gpio.pwm(18)
+    assert pwm is not None and pwm.frequency == 200.0
+    sensor = PiBackend().make_sensor()
+    assert isinstance(sensor, DhtSensor) and sensor.model == "DHT22" and sensor.pin == 4
+    [device] = vendor.dht.devices
+    assert device.pin == vendor.board.D4
+
+
+@pytest.mark.parametrize("backend", [PiBackend(), SimulatedBackend(seed=1)], ids=lambda b: b.name)
+def test_backends_share_one_signature_and_its_defaults(
+    vendor: FakeVendor, backend: HardwareBackend
+) -> None:
+    assert isinstance(backend, HardwareBackend)
+    # Defaults are stated once, on the base; a backend only says which parts it makes.
+    for method in ("make_led", "make_sensor"):
+        assert method not in type(backend).__dict__
+    led = backend.make_led()
+    assert (led.pin, led.frequency, led.gamma) == (18, 200.0, 2.2)  # type: ignore[attr-defined]
+    backend.make_sensor()
+
+
+def test_the_base_backend_cannot_be_made() -> None:
+    with pytest.raises(TypeError, match="abstract"):
+        HardwareBackend()  # type: ignore[abstract]
 
 
 def test_simulated_backend_makes_simulated_parts_with_checked_settings() -> None:

@@ -3,74 +3,86 @@ from __future__ import annotations
 import itertools
 import logging
 from collections.abc import Callable
-from types import SimpleNamespace
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pytest
 
 from hardware import DhtSensor, HardwareError, Reading, Sensor
 
-if TYPE_CHECKING:
-    from conftest import FakeDht, FakeTime
-
+from .fakes import FakeDhtDevice, FakeTime, FakeVendor
 
 CHECKSUM = RuntimeError("Checksum did not validate. Try again.")
 BUFFER = RuntimeError("A full buffer was not returned. Try again.")
 
 
-SensorMaker = Callable[..., tuple[DhtSensor, "FakeDht"]]
+SensorMaker = Callable[..., tuple[DhtSensor, FakeDhtDevice]]
 
 
 @pytest.fixture
-def make_sensor(fake_dht: Callable[[list[Any]], FakeDht], fake_time: FakeTime) -> SensorMaker:
+def make_sensor(vendor: FakeVendor, fake_time: FakeTime) -> SensorMaker:
     """Make a DhtSensor on a scripted device, with the fake clock and sleep injected."""
 
-    def make(script: list[Any], **kwargs: Any) -> tuple[DhtSensor, FakeDht]:
-        device = fake_dht(script)
+    def make(script: list[Any], **kwargs: Any) -> tuple[DhtSensor, FakeDhtDevice]:
+        vendor.dht.script(script)
         sensor = DhtSensor(
             clock=fake_time.clock, sleep=fake_time.sleep, now=fake_time.wall, **kwargs
         )
-        return sensor, device
+        return sensor, vendor.dht.devices[-1]
 
     return make
 
 
-def assert_spaced(device: FakeDht, interval: float = 2.0) -> None:
-    """Every attempt starts at least ``interval`` after the previous one ended."""
+def assert_spaced(device: FakeDhtDevice, interval: float = 2.0) -> None:
+    """Every attempt starts at least ``interval`` after the previous one ended.
+
+    So the library never answered a temperature from its cache: each was a new frame.
+    """
     for (_, end), (start, _) in itertools.pairwise(device.attempts):
         assert start - end >= interval - 1e-9, device.attempts
+    assert "temperature" not in device.cache_hits
 
 
-def test_dht22_on_bcm4_by_default_without_pulseio(vendor: SimpleNamespace) -> None:
+def test_dht22_on_bcm4_by_default_without_pulseio(vendor: FakeVendor) -> None:
     DhtSensor()
-    vendor.adafruit_dht.DHT22.assert_called_once_with("board.D4", use_pulseio=False)
-    vendor.adafruit_dht.DHT11.assert_not_called()
+    [device] = vendor.dht.devices
+    assert (device.model, device.pin, device.use_pulseio) == ("DHT22", vendor.board.D4, False)
 
 
-def test_dht11_is_selected_by_model_and_pin_maps_to_board(vendor: SimpleNamespace) -> None:
+def test_dht11_is_selected_by_model_and_pin_maps_to_board(vendor: FakeVendor) -> None:
     sensor = DhtSensor(model="dht11", pin=17)
-    vendor.adafruit_dht.DHT11.assert_called_once_with("board.D17", use_pulseio=False)
-    vendor.adafruit_dht.DHT22.assert_not_called()
+    [device] = vendor.dht.devices
+    assert (device.model, device.pin, device.use_pulseio) == ("DHT11", vendor.board.D17, False)
     assert sensor.model == "DHT11"
 
 
-def test_unknown_model_or_pin_is_refused_before_opening(vendor: SimpleNamespace) -> None:
+def test_unknown_model_or_pin_is_refused_before_opening(vendor: FakeVendor) -> None:
     with pytest.raises(ValueError, match="DHT22, DHT11"):
         DhtSensor(model="DHT33")
     with pytest.raises(ValueError, match="BCM"):
         DhtSensor(pin=40)
-    assert vendor.adafruit_dht.mock_calls == []
+    assert vendor.dht.devices == []
 
 
-def test_min_interval_cannot_go_below_two_seconds(vendor: SimpleNamespace) -> None:
+def test_min_interval_cannot_go_below_two_seconds(vendor: FakeVendor) -> None:
     with pytest.raises(ValueError, match=r"2\.0 s"):
         DhtSensor(min_interval=1.0)
+    assert vendor.dht.devices == []
 
 
-def test_open_failure_is_a_hardware_error(vendor: SimpleNamespace) -> None:
-    vendor.adafruit_dht.DHT22.side_effect = RuntimeError("Unable to set line 4 to input")
+def test_open_failure_is_a_hardware_error(vendor: FakeVendor) -> None:
+    vendor.dht.fail_next_open(RuntimeError("Unable to set line 4 to input"))
     with pytest.raises(HardwareError, match=r"GPIO4.*Unable to set line"):
         DhtSensor()
+
+
+def test_temperature_and_humidity_come_from_one_frame(
+    make_sensor: SensorMaker, fake_time: FakeTime
+) -> None:
+    sensor, device = make_sensor([(21.0, 40.0), (22.0, 60.0)])
+    reading = sensor.read()
+    assert (reading.temperature_c, reading.humidity_pct) == (21.0, 40.0)
+    assert len(device.attempts) == 1 and device.cache_hits == ["humidity"]
+    assert device.script == [(22.0, 60.0)]
 
 
 def test_a_good_read_is_fresh_and_rounded(make_sensor: SensorMaker, fake_time: FakeTime) -> None:
@@ -214,7 +226,7 @@ def test_close_calls_exit_once_and_then_refuses_reads(
     sensor, device = make_sensor([(20.0, 50.0)])
     sensor.close()
     sensor.close()
-    assert device.exit_calls == 1
+    assert device.exits == 1
     with pytest.raises(HardwareError, match="closed"):
         sensor.read()
     assert device.attempts == []
