@@ -10,8 +10,17 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from hardware import BACKEND_CHOICES, HardwareError
+from thingtalk import __version__
 
-from .config import DEFAULT_CONFIG_PATH, LOG_LEVELS, Config, ConfigError, load_config, override
+from .config import (
+    DEFAULT_CONFIG_PATH,
+    LOG_LEVELS,
+    Config,
+    ConfigError,
+    check_host,
+    load_config,
+    override,
+)
 
 log = logging.getLogger("appliance")
 
@@ -49,6 +58,9 @@ def make_parser() -> argparse.ArgumentParser:
         "sensor, served over the Web of Things API and advertised over mDNS.",
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "--version", action="version", version=f"%(prog)s {__version__} (thingtalk {__version__})"
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
@@ -103,8 +115,12 @@ def setup_logging(level: str) -> None:
 
 def check_config(path: Path | None) -> int:
     """``appliance check-config``: 0 if the file is valid, else 1 with the error on stderr."""
+    if path is None and not DEFAULT_CONFIG_PATH.exists():
+        print(f"no config file at {DEFAULT_CONFIG_PATH}: the defaults apply", file=sys.stderr)
+        return 0
     try:
-        load_config(path)
+        config = load_config(path)
+        check_host(config.server.host, str(path or DEFAULT_CONFIG_PATH))
     except ConfigError as exc:
         print(f"appliance: invalid config: {exc}", file=sys.stderr)
         return 1
@@ -127,7 +143,7 @@ def serve_config(args: argparse.Namespace) -> Config:
 
 def serve(args: argparse.Namespace) -> int:
     """``appliance serve``: run until SIGTERM; 0 on a clean stop."""
-    from thingtalk.server import loop_factory
+    from thingtalk.server import ListenError, loop_factory
 
     from .service import build_appliance
     from .service import serve as serve_appliance
@@ -147,9 +163,9 @@ def serve(args: argparse.Namespace) -> int:
     try:
         with asyncio.Runner(loop_factory=loop_factory()) as runner:  # uvloop when installed
             runner.run(serve_appliance(appliance))
-    except OSError as exc:  # the port is taken, the address is not ours, ...
-        log.error("cannot serve on %s port %d: %s", config.server.host, config.server.port, exc)
-        return 1
+    except ListenError as exc:  # the port is taken, the address is not ours, ...
+        log.error("%s%s", exc, "; choose another with --port" if exc.in_use else "")
+        return 2
     log.info("stopped")
     return 0
 

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import logging
 import re
+import socket
 import tomllib
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import msgspec
+import msgspec.inspect
 
 from hardware import (
     DEFAULT_DHT_PIN,
@@ -139,7 +141,36 @@ def _explain(error: msgspec.ValidationError) -> str:
         return f"unknown key `{key}`"
     if not path:
         return message
+    allowed = _choices(path)
+    if allowed and message.startswith("Invalid enum value"):
+        return f"invalid `{path}`: {message}; expected one of {', '.join(allowed)}"
     return f"invalid `{path}`: {message}"
+
+
+def _choices(path: str) -> list[str]:
+    """The values a ``Literal`` key such as ``sensor.model`` allows (none for other keys)."""
+    info: Any = msgspec.inspect.type_info(Config)
+    for part in path.split("."):
+        fields = {f.name: f.type for f in getattr(info, "fields", ())}
+        if part not in fields:
+            return []
+        info = fields[part]
+    values = getattr(info, "values", None) or ()
+    # Log levels may be written in either case; list each once.
+    return list(
+        dict.fromkeys(str(v).upper() if path == "logging.level" else str(v) for v in values)
+    )
+
+
+def check_host(host: str, source: str = "config") -> None:
+    """Refuse a ``server.host`` that is neither an address nor a name this machine resolves."""
+    try:
+        socket.getaddrinfo(host, None, type=socket.SOCK_STREAM)
+    except (OSError, UnicodeError) as exc:
+        raise ConfigError(
+            f"{source}: invalid `server.host`: {host!r} is not an address or a name this "
+            f"machine resolves ({exc})"
+        ) from None
 
 
 def parse_config(data: dict[str, Any], source: str = "config") -> Config:

@@ -7,7 +7,6 @@ import logging
 import signal
 import socket
 from dataclasses import dataclass, field
-from typing import Any
 
 from hardware import HardwareBackend, Led, select_backend
 from hardware import Sensor as SensorDevice
@@ -60,15 +59,6 @@ def browse_host(host: str) -> str:
     return f"[{host}]" if ":" in host else host
 
 
-class ApplianceServer(WebThingServer):
-    """The server, with Hypercorn's messages in the appliance's own log (one format, one level)."""
-
-    def hypercorn_config(self) -> Any:
-        config = super().hypercorn_config()
-        config.errorlog = logging.getLogger("hypercorn.error")
-        return config
-
-
 @dataclass(eq=False)
 class Appliance:
     """The running parts: hardware, things, the state store and the server."""
@@ -84,7 +74,7 @@ class Appliance:
 
     def __post_init__(self) -> None:
         cfg = self.config
-        self.server = ApplianceServer(
+        self.server = WebThingServer(
             MultipleThings([self.lamp, self.sensor], advertised_name(cfg)),
             host=listen_host(cfg.server.host),
             port=cfg.server.port,

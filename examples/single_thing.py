@@ -100,6 +100,8 @@ def make_server(**options: Any) -> WebThingServer:
 
 def create_app() -> Quart:
     """The Quart app alone, for ``hypercorn 'examples/single_thing.py:create_app()'`` (no mDNS)."""
+    # The ASGI server (hypercorn, uvicorn) configures only its own loggers: show ours too.
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     return make_server(discovery=False).create()
 
 
@@ -109,9 +111,19 @@ def main() -> None:
     parser.add_argument("--host", default="0.0.0.0", help="address to listen on (default: 0.0.0.0)")
     parser.add_argument("--port", type=int, default=8888, help="TCP port (default: 8888)")
     parser.add_argument("--no-discovery", action="store_true", help="do not advertise over mDNS")
+    parser.add_argument(
+        "--log-level",
+        type=str.upper,
+        default="INFO",
+        choices=("DEBUG", "INFO", "WARNING", "ERROR"),
+        help="how much to log (default: INFO)",
+    )
+    parser.add_argument("--access-log", action="store_true", help="log every request")
     args = parser.parse_args()
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    make_server(host=args.host, port=args.port, discovery=not args.no_discovery).run()
+    server = make_server(
+        host=args.host, port=args.port, discovery=not args.no_discovery, access_log=args.access_log
+    )
+    server.run(log_level=args.log_level)  # a port in use: one line, exit status 2
 
 
 if __name__ == "__main__":

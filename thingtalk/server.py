@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import errno
 import gc
 import inspect
 import logging
 import signal
+import socket
 import ssl
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -23,6 +25,18 @@ log = logging.getLogger(__name__)
 
 Handler = Callable[[], Awaitable[None] | None]
 ThingsArg = ThingsCollection | Thing | type[Thing] | Sequence[Thing | type[Thing]]
+
+
+class ListenError(OSError):
+    """The server cannot listen where it was asked to: a port in use, an address not ours."""
+
+    @property
+    def in_use(self) -> bool:
+        """True when another program holds the port."""
+        return self.errno == errno.EADDRINUSE
+
+    def __str__(self) -> str:
+        return str(self.strerror)
 
 
 @dataclass(frozen=True)
@@ -92,6 +106,7 @@ class WebThingServer:
         context: str = "https://webthings.io/schemas",
         max_body_size: int = 64 * 1024,
         freeze_gc: bool = False,
+        access_log: bool = False,
     ) -> None:
         self.things = as_collection(things, name)
         self.port = port
@@ -110,6 +125,7 @@ class WebThingServer:
         self.discovery_interfaces = list(discovery_interfaces) if discovery_interfaces else None
         self.publish_addresses = publish_addresses
         self.freeze_gc = freeze_gc
+        self.access_log = access_log
         self.options = Options(
             base_path=self.base_path, context=context, max_body_size=max_body_size
         )
@@ -198,23 +214,57 @@ class WebThingServer:
             await self.advertiser.stop()
             self.advertiser = None
 
-    def hypercorn_config(self) -> Any:
-        """The Hypercorn configuration ``serve`` uses."""
+    def hypercorn_config(self, listening: socket.socket | None = None) -> Any:
+        """The Hypercorn configuration ``serve`` uses (on ``listening``, when given)."""
         from hypercorn.config import Config
 
         config = Config()
-        host = f"[{self.host}]" if ":" in self.host else self.host
-        config.bind = [f"{host}:{self.port}"]
+        if listening is not None:
+            config.bind = [f"fd://{listening.fileno()}"]
+        else:
+            host = f"[{self.host}]" if ":" in self.host else self.host
+            config.bind = [f"{host}:{self.port}"]
         config.certfile, config.keyfile = self.certfile, self.keyfile
         config.graceful_timeout = 3.0  # websocket clients stay open; don't hold shutdown for them
-        config.accesslog = None
+        # Hypercorn's messages go through the program's logging (one format, no duplicates:
+        # its own default handler would print each line a second time beside the root's).
+        config.errorlog = logging.getLogger("hypercorn.error")
+        config.accesslog = logging.getLogger("hypercorn.access") if self.access_log else None
         return config
 
+    def listen(self) -> socket.socket:
+        """Bind the listening socket, so that a port in use fails before anything starts.
+
+        Raises :class:`ListenError` saying what is wrong. Port 0 takes a free port, which
+        then becomes :attr:`port` (and what mDNS advertises).
+        """
+        v6 = ":" in self.host
+        try:
+            sock = socket.create_server(
+                (self.host, self.port),
+                family=socket.AF_INET6 if v6 else socket.AF_INET,
+                dualstack_ipv6=v6 and self.host == "::" and socket.has_dualstack_ipv6(),
+            )
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                message = f"port {self.port} is in use"
+            else:
+                reason = exc.strerror or str(exc)
+                message = f"cannot listen on {self.host} port {self.port}: {reason}"
+            raise ListenError(exc.errno, message) from None
+        # Hypercorn sets this on the sockets it binds itself; accepted sockets inherit it.
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.port = sock.getsockname()[1]
+        return sock
+
     async def serve(self, shutdown: asyncio.Event | None = None) -> None:
-        """Serve on Hypercorn until ``shutdown`` is set."""
+        """Serve on Hypercorn until ``shutdown`` is set (:class:`ListenError` if it cannot)."""
         from hypercorn.asyncio import serve
 
         shutdown = shutdown or asyncio.Event()
+        listening = self.listen()
+        config = self.hypercorn_config(listening)
+        listening.detach()  # Hypercorn owns the descriptor from here on, and closes it
         scheme = "https" if self.tls else "http"
         shown = "localhost" if self.host in ("0.0.0.0", "::", "") else self.host
         shown = f"[{shown}]" if ":" in shown else shown
@@ -228,10 +278,15 @@ class WebThingServer:
             self.host,
             self.port,
         )
-        await serve(self.create(), self.hypercorn_config(), shutdown_trigger=shutdown.wait)
+        await serve(self.create(), config, shutdown_trigger=shutdown.wait)
 
-    def run(self) -> None:
-        """Serve until SIGINT or SIGTERM, then shut down cleanly."""
+    def run(self, log_level: str | int = "INFO") -> None:
+        """Serve until SIGINT or SIGTERM, then shut down cleanly; the program's ``main``.
+
+        Logging goes to stderr at ``log_level`` unless the program configured it already.
+        A server that cannot listen logs why in one line and exits with status 2.
+        """
+        logging.basicConfig(level=log_level, format="%(levelname)s %(name)s: %(message)s")
 
         async def main() -> None:
             shutdown = asyncio.Event()
@@ -240,8 +295,12 @@ class WebThingServer:
                 loop.add_signal_handler(sig, shutdown.set)
             await self.serve(shutdown)
 
-        with asyncio.Runner(loop_factory=loop_factory()) as runner:
-            runner.run(main())
+        try:
+            with asyncio.Runner(loop_factory=loop_factory()) as runner:
+                runner.run(main())
+        except ListenError as exc:
+            log.error("%s%s", exc, "; choose another port" if exc.in_use else "")
+            raise SystemExit(2) from None
 
 
 def loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:

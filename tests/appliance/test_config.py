@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from appliance import cli as cli_module
 from appliance import config as config_module
 from appliance.cli import main
 from appliance.config import (
@@ -17,6 +18,7 @@ from appliance.config import (
     loads_config,
     override,
 )
+from thingtalk import __version__
 
 from .conftest import appliance_command
 
@@ -200,3 +202,50 @@ def test_help_has_examples(capsys: pytest.CaptureFixture[str]) -> None:
     for option in ("--config", "--host", "--port", "--hardware", "--state-dir", "--no-discovery"):
         assert option in out
     assert "appliance serve --hardware simulated --port 8888" in out
+
+
+def test_check_config_without_a_file_says_the_defaults_apply(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(cli_module, "DEFAULT_CONFIG_PATH", tmp_path / "absent.toml")
+    assert main(["check-config"]) == 0
+    err = capsys.readouterr().err
+    assert f"no config file at {tmp_path / 'absent.toml'}: the defaults apply" in err
+
+
+@pytest.mark.parametrize(
+    ("toml", "expected"),
+    [
+        (
+            '[sensor]\nmodel = "DHT23"\n',
+            "`sensor.model`: Invalid enum value 'DHT23'; expected one of DHT11, DHT22",
+        ),
+        ('[hardware]\nbackend = "gpio"\n', "expected one of auto, pi, simulated"),
+        ('[logging]\nlevel = "loud"\n', "expected one of CRITICAL, DEBUG, ERROR, INFO, WARNING"),
+    ],
+)
+def test_an_invalid_choice_lists_the_allowed_ones(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], toml: str, expected: str
+) -> None:
+    path = tmp_path / "bad.toml"
+    path.write_text(toml)
+    assert main(["check-config", "--config", str(path)]) == 1
+    assert expected in capsys.readouterr().err
+
+
+def test_check_config_refuses_a_host_that_does_not_resolve(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "host.toml"
+    path.write_text('[server]\nhost = "no-such-host.invalid"\n')
+    assert main(["check-config", "--config", str(path)]) == 1
+    assert "invalid `server.host`: 'no-such-host.invalid'" in capsys.readouterr().err
+    path.write_text('[server]\nhost = "127.0.0.1"\n')
+    assert main(["check-config", "--config", str(path)]) == 0
+
+
+def test_version(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as info:
+        main(["--version"])
+    assert info.value.code == 0
+    assert capsys.readouterr().out.strip() == f"appliance {__version__} (thingtalk {__version__})"

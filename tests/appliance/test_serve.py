@@ -98,10 +98,13 @@ def test_pi_hardware_off_a_pi_is_a_clear_error(start_appliance: Start, tmp_path:
     assert "needs a Raspberry Pi" in app.output()
 
 
-def test_port_in_use_exits_1(start_appliance: Start, tmp_path: Path) -> None:
+def test_port_in_use_is_one_clear_line_and_exit_2(start_appliance: Start, tmp_path: Path) -> None:
     first = start_appliance("--state-dir", str(tmp_path / "a"), "--no-discovery")
     first.wait_ready()
     second = start_appliance("--state-dir", str(tmp_path / "b"), "--no-discovery", port=first.port)
-    assert second.proc.wait(30) == 1, second.output()
-    assert "cannot serve" in second.output()
+    assert second.proc.wait(30) == 2, second.output()
+    output = second.output()
+    assert f"port {first.port} is in use; choose another with --port" in output
+    # Nothing claimed to serve, and no traceback, before the refusal.
+    assert "serving" not in output and "Traceback" not in output
     assert first.terminate() == 0
