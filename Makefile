@@ -30,9 +30,13 @@ run: $(STAMP) ## start the appliance with simulated hardware on http://localhost
 test: $(STAMP) $(NODE_STAMP) ## run the whole test suite
 	$(BIN)/pytest -q -rs
 
-lint: $(STAMP) ## ruff and mypy (strict on appliance and hardware)
-	$(BIN)/ruff check thingtalk appliance hardware tests examples bench
+LINTED := thingtalk appliance hardware tests examples bench
+
+lint: $(STAMP) ## ruff check and format, mypy (strict on the packages, and the tests), shellcheck image/
+	$(BIN)/ruff check $(LINTED)
+	$(BIN)/ruff format --check $(LINTED)
 	$(BIN)/mypy
+	$(MAKE) --no-print-directory -C image lint
 
 bench: $(STAMP) ## measure the server against a bare Quart endpoint
 	$(BIN)/python -m bench

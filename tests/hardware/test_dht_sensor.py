@@ -11,7 +11,7 @@ import pytest
 from hardware import DhtSensor, HardwareError, Reading, Sensor
 
 if TYPE_CHECKING:
-    from conftest import FakeDht, FakeTime
+    from .conftest import FakeDht, FakeTime
 
 
 CHECKSUM = RuntimeError("Checksum did not validate. Try again.")
