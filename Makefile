@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 NODE_STAMP := tests/node/node_modules/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test test-fast test-device lint bench image image-test clean
+.PHONY: help install run test test-device lint bench image image-test clean
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  make %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -33,9 +33,13 @@ test: $(STAMP) $(NODE_STAMP) ## run the whole test suite
 test-device: $(STAMP) ## on a Raspberry Pi: drive the real LED and DHT (needs the pi extra)
 	$(BIN)/pytest -v -s -rs -m device tests/device
 
-lint: $(STAMP) ## ruff and mypy (strict on appliance and hardware)
-	$(BIN)/ruff check thingtalk appliance hardware tests examples bench
+LINTED := thingtalk appliance hardware tests examples bench
+
+lint: $(STAMP) ## ruff check and format, mypy (strict on the packages, and the tests), shellcheck image/
+	$(BIN)/ruff check $(LINTED)
+	$(BIN)/ruff format --check $(LINTED)
 	$(BIN)/mypy
+	$(MAKE) --no-print-directory -C image lint
 
 bench: $(STAMP) ## measure the server against a bare Quart endpoint
 	$(BIN)/python -m bench

@@ -24,14 +24,23 @@ TIMEOUT = 5.0
 
 
 def load_example(name: str) -> ModuleType:
-    """Import ``examples/<name>.py`` once (the examples folder is not a package)."""
+    """Import ``examples/<name>.py`` once (the examples folder is not a package).
+
+    The examples ship with the project: a missing one fails the test that wanted it.
+    """
     module_name = f"_example_{name}"
     if module_name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(module_name, EXAMPLES / f"{name}.py")
+        path = EXAMPLES / f"{name}.py"
+        assert path.is_file(), f"examples/{name}.py is missing"
+        spec = importlib.util.spec_from_file_location(module_name, path)
         assert spec is not None and spec.loader is not None
         module = importlib.util.module_from_spec(spec)
         sys.modules[module_name] = module
-        spec.loader.exec_module(module)
+        try:
+            spec.loader.exec_module(module)
+        except BaseException:
+            del sys.modules[module_name]
+            raise
     return sys.modules[module_name]
 
 
@@ -41,7 +50,7 @@ def lamp_class() -> type[Thing]:
     return lamp
 
 
-def lamp_server(thing: Thing | None = None, **options: Any) -> WebThingServer:
+def lamp_server(thing: Thing | None = None, /, **options: Any) -> WebThingServer:
     """A server of a fresh example lamp (or of ``thing``), without mDNS unless asked."""
     options.setdefault("discovery", False)
     return WebThingServer(thing if thing is not None else lamp_class()(), **options)
@@ -51,7 +60,9 @@ def lamp_server(thing: Thing | None = None, **options: Any) -> WebThingServer:
 async def started(app: Quart) -> AsyncIterator[QuartClient]:
     """A test client of ``app`` with its startup (building the things) and shutdown run."""
     async with app.test_app() as test_app:
-        yield test_app.test_client()
+        client = test_app.test_client()
+        assert isinstance(client, QuartClient)
+        yield client
 
 
 async def eventually(condition: Callable[[], Any], within: float = TIMEOUT) -> Any:

@@ -48,7 +48,7 @@ def test_the_fakes_are_what_imports_find(vendor: FakeVendor) -> None:
 def test_unknown_names_do_not_exist(gpio: FakeGPIO) -> None:
     # A MagicMock would answer anything; a misspelt call must fail as with the real module.
     with pytest.raises(AttributeError):
-        gpio.setmod(gpio.BCM)  # type: ignore[attr-defined]
+        gpio.setmod(gpio.BCM)
     with pytest.raises(AttributeError):
         gpio.PWM.start  # type: ignore[attr-defined]  # noqa: B018
 
@@ -270,7 +270,7 @@ def test_board_has_the_header_pins_only(vendor: FakeVendor) -> None:
     assert repr(vendor.board.D4) == "board.D4"
     assert vendor.board.D27.id == 27
     with pytest.raises(AttributeError):
-        vendor.board.D28  # type: ignore[attr-defined]  # noqa: B018
+        vendor.board.D28  # noqa: B018
 
 
 @pytest.mark.parametrize("pin", [4, "D4", "board.D4"])

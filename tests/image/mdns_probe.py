@@ -17,10 +17,21 @@ import socket
 import struct
 import sys
 import time
+from typing import TypedDict
 
 from zeroconf import ServiceBrowser, ServiceListener, Zeroconf
 
 TYPES = ("_webthing._tcp.local.", "_wot._tcp.local.")
+
+
+class Advert(TypedDict):
+    """One resolved service instance, as printed."""
+
+    name: str
+    server: str | None
+    port: int | None
+    addresses: list[str]
+    txt: dict[str, str | None]
 
 
 class Collector(ServiceListener):
@@ -39,21 +50,20 @@ class Collector(ServiceListener):
         self.names.discard((type_, name))
 
 
-def complete(info: dict[str, object], host: str | None, subnet: ipaddress.IPv4Network) -> bool:
+def complete(info: Advert, host: str | None, subnet: ipaddress.IPv4Network) -> bool:
     """An advert served by HOST.local. (if given) with an address on `subnet`."""
-    addresses: list[str] = info["addresses"]  # type: ignore[assignment]
-    on_subnet = any(":" not in a and ipaddress.ip_address(a) in subnet for a in addresses)
+    on_subnet = any(":" not in a and ipaddress.ip_address(a) in subnet for a in info["addresses"])
     return on_subnet and (not host or info["server"] == f"{host}.local.")
 
 
 def browse(
     host: str | None, subnet: ipaddress.IPv4Network, timeout: float
-) -> dict[str, list[dict[str, object]]]:
+) -> dict[str, list[Advert]]:
     """Resolve the adverts of both types until each has one served by `host` (if given) with
     an address on `subnet` (the VM may get that address after the appliance started: its
     address watcher re-announces)."""
     zc = Zeroconf()
-    found: dict[str, list[dict[str, object]]] = {t: [] for t in TYPES}
+    found: dict[str, list[Advert]] = {t: [] for t in TYPES}
     try:
         collector = Collector()
         ServiceBrowser(zc, list(TYPES), collector)
@@ -113,7 +123,8 @@ def query(name: str, source: str, qtype: int = 12, timeout: float = 3.0) -> list
 
 
 def _read_name(data: bytes, offset: int) -> tuple[str, int]:
-    labels, jumped, end = [], False, offset
+    labels: list[str] = []
+    jumped, end = False, offset
     while True:
         length = data[offset]
         if length & 0xC0 == 0xC0:
@@ -160,7 +171,7 @@ def main() -> int:
         "for the VM's addresses in its /24",
     )
     args = parser.parse_args()
-    subnet = ipaddress.ip_network(f"{args.source}/24", strict=False)
+    subnet = ipaddress.IPv4Network(f"{args.source}/24", strict=False)
     adverts = browse(args.host, subnet, args.timeout)
     addresses = sorted(
         {

@@ -227,7 +227,8 @@ class Vm:
         """Fail with QEMU's own words if it has exited."""
         assert self.proc is not None
         if self.proc.poll() is not None:
-            err = self.proc.stderr.read().decode() if self.proc.stderr else ""
+            stderr = self.proc.stderr
+            err = stderr.read().decode() if stderr and not stderr.closed else ""
             raise RuntimeError(
                 f"QEMU exited ({self.proc.returncode}): {err.strip()}\n"
                 f"console tail:\n{self.console_tail()}"
@@ -289,6 +290,8 @@ class Vm:
         if self.proc is not None and self.proc.poll() is None:
             self.proc.send_signal(signal.SIGKILL)
             self.proc.wait(30)
+        if self.proc is not None and self.proc.stderr is not None:
+            self.proc.stderr.close()  # else an unclosed-file ResourceWarning, an error in pytest
         self.net.unplug()
 
     def uptime(self) -> float:

@@ -44,6 +44,13 @@ class Noop(Action):
     pass
 
 
+def perform_block(thing: Thing) -> Blocker:
+    """Request the thing's "block" action (a Blocker, released by the test)."""
+    action = thing.perform_action("block")
+    assert isinstance(action, Blocker)
+    return action
+
+
 @pytest.fixture
 async def thing():
     t = Thing("urn:dev:test:actions", "Actions", action_history=3)
@@ -92,11 +99,11 @@ async def test_lifecycle_created_pending_completed(thing: Thing, recorder: Recor
 
 
 async def test_the_action_runs_without_blocking_the_caller(thing: Thing) -> None:
-    action = thing.perform_action("block")
-    await wait(action.started.wait())  # type: ignore[attr-defined]
+    action = perform_block(thing)
+    await wait(action.started.wait())
     assert action.status == ActionStatus.PENDING
     assert action.task is not None and action.task in thing.tasks
-    action.release.set()  # type: ignore[attr-defined]
+    action.release.set()
     await wait(action.done.wait())
     assert action.output == "released"
     assert action.task not in thing.tasks
@@ -126,8 +133,8 @@ async def test_a_raising_action_fails_with_the_error_text(
 
 async def test_remove_action_cancels_a_running_request(thing: Thing, recorder: Recorder) -> None:
     thing.add_observer(recorder)
-    action = thing.perform_action("block")
-    await wait(action.started.wait())  # type: ignore[attr-defined]
+    action = perform_block(thing)
+    await wait(action.started.wait())
 
     await wait(thing.remove_action("block", action.id))
 
@@ -135,7 +142,7 @@ async def test_remove_action_cancels_a_running_request(thing: Thing, recorder: R
     assert action.done.is_set()
     assert action.time_completed is not None and TIMESTAMP.fullmatch(action.time_completed)
     assert action.task is not None and action.task.cancelled()
-    assert action.cleaned_up and not action.reached_end  # type: ignore[attr-defined]
+    assert action.cleaned_up and not action.reached_end
     assert action.task not in thing.tasks
     assert list(thing.get_actions()) == []
     with pytest.raises(NotFound):
@@ -144,11 +151,11 @@ async def test_remove_action_cancels_a_running_request(thing: Thing, recorder: R
 
 
 async def test_remove_action_before_it_started(thing: Thing) -> None:
-    action = thing.perform_action("block")
+    action = perform_block(thing)
     # Awaited directly, so the action's task gets no turn before it is cancelled.
     await thing.remove_action("block", action.id)
     assert action.status == ActionStatus.CANCELLED
-    assert not action.started.is_set()  # type: ignore[attr-defined]
+    assert not action.started.is_set()
     assert list(thing.get_actions()) == []
 
 
@@ -174,10 +181,10 @@ async def test_remove_or_get_an_unknown_request(thing: Thing) -> None:
 async def test_close_cancels_running_actions_and_tasks() -> None:
     thing = Thing()
     thing.add_available_action("block", None, Blocker)
-    first = thing.perform_action("block")
-    second = thing.perform_action("block")
-    await wait(first.started.wait())  # type: ignore[attr-defined]
-    await wait(second.started.wait())  # type: ignore[attr-defined]
+    first = perform_block(thing)
+    second = perform_block(thing)
+    await wait(first.started.wait())
+    await wait(second.started.wait())
     background = thing.spawn(asyncio.Event().wait())
 
     await wait(thing.close())
@@ -185,7 +192,7 @@ async def test_close_cancels_running_actions_and_tasks() -> None:
     for action in (first, second):
         assert action.status == ActionStatus.CANCELLED
         assert action.task is not None and action.task.cancelled()
-        assert action.cleaned_up and not action.reached_end  # type: ignore[attr-defined]
+        assert action.cleaned_up and not action.reached_end
     assert background.cancelled()
     assert thing.tasks == set()
 
@@ -247,7 +254,7 @@ async def finish(*actions: Action) -> None:
 
 async def test_history_evicts_the_oldest_finished_first(thing: Thing) -> None:
     # action_history=3 in the fixture
-    running = thing.perform_action("block")
+    running = perform_block(thing)
     done1 = thing.perform_action("noop")
     done2 = thing.perform_action("noop")
     await finish(done1, done2)
@@ -265,7 +272,7 @@ async def test_history_evicts_the_oldest_finished_first(thing: Thing) -> None:
 async def test_history_refuses_new_requests_when_all_are_running(
     thing: Thing, recorder: Recorder
 ) -> None:
-    blockers = [thing.perform_action("block") for _ in range(3)]
+    blockers = [perform_block(thing) for _ in range(3)]
     thing.add_observer(recorder)
 
     with pytest.raises(Busy) as excinfo:
@@ -275,7 +282,7 @@ async def test_history_refuses_new_requests_when_all_are_running(
     assert [a.id for a in thing.get_actions()] == [b.id for b in blockers]
     assert recorder.actions == []
 
-    blockers[0].release.set()  # type: ignore[attr-defined]
+    blockers[0].release.set()
     await finish(blockers[0])
     accepted = thing.perform_action("noop")
     assert [a.id for a in thing.get_actions()] == [blockers[1].id, blockers[2].id, accepted.id]

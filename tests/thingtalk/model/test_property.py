@@ -193,7 +193,8 @@ async def test_get_properties_and_unknown_names(thing: Thing) -> None:
 
 # -- validation ---------------------------------------------------------------------
 
-CASES = [
+# (metadata, values it accepts, values it refuses)
+CASES: list[tuple[dict[str, Any], list[Any], list[Any]]] = [
     ({"type": "integer"}, [0, 3, -7], [1.5, True, False, "1", None]),
     ({"type": "boolean"}, [True, False], [1, 0, "true", None]),
     ({"type": "number"}, [1, 1.5, -0.25], [True, "1", None]),

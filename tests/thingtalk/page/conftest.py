@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import shutil
+import sys
 import threading
 import time
 from collections.abc import Callable, Coroutine, Iterator
@@ -16,7 +18,17 @@ import pytest
 from tests.support import free_port
 from thingtalk import Action, MultipleThings, Property, Thing, Value, WebThingServer
 
-CHROMIUM = "/usr/bin/chromium"
+# Where the browser is looked for, in order: the CHROMIUM environment variable (an explicit
+# choice, so a wrong one fails rather than falls through), Debian's and Ubuntu's paths, Google's
+# package, then the same names on the PATH.
+CHROMIUM_ENV = "CHROMIUM"
+CHROMIUM_PATHS = (
+    "/usr/bin/chromium",
+    "/usr/bin/chromium-browser",
+    "/usr/bin/google-chrome",
+    "/usr/bin/google-chrome-stable",
+)
+CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 CHROMIUM_ARGS = [
     "--headless",
     "--no-sandbox",
@@ -244,22 +256,55 @@ def served(request: pytest.FixtureRequest) -> Iterator[Served]:
         server.stop()
 
 
+def find_chromium() -> str | None:
+    """The Chromium (or Chrome) executable to drive, or None if this machine has none."""
+    for candidate in (*CHROMIUM_PATHS, *(shutil.which(name) for name in CHROMIUM_NAMES)):
+        if candidate and os.path.isfile(candidate) and os.access(candidate, os.X_OK):
+            return candidate
+    return None
+
+
+def chromium_executable() -> str:
+    """The browser for the page tests; fails (or, off Linux, skips) saying how to get one.
+
+    The page is part of the product, so on Linux, where the suite runs and Chromium is one
+    `apt-get install` away (.ci/run installs it), a missing browser is a failure. Elsewhere
+    (a macOS or Windows checkout) there is no Debian package to install: the browser tests
+    skip there, loudly, unless CHROMIUM names a browser.
+    """
+    override = os.environ.get(CHROMIUM_ENV)
+    if override:
+        if not (os.path.isfile(override) and os.access(override, os.X_OK)):
+            pytest.fail(f"{CHROMIUM_ENV}={override} is not an executable file", pytrace=False)
+        return override
+    found = find_chromium()
+    if found is not None:
+        return found
+    looked = ", ".join((*CHROMIUM_PATHS, *(f"{name} on the PATH" for name in CHROMIUM_NAMES)))
+    if sys.platform.startswith("linux"):
+        pytest.fail(
+            f"BROWSER TESTS FAILED: no Chromium found (looked for {looked}). Install it with "
+            f"`apt-get install chromium`, or set {CHROMIUM_ENV} to a Chromium or Chrome binary.",
+            pytrace=False,
+        )
+    pytest.skip(
+        f"BROWSER TESTS SKIPPED: no Chromium found on {sys.platform}; "
+        f"set {CHROMIUM_ENV} to a Chromium or Chrome binary to run them"
+    )
+
+
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    """Debian's Chromium driven by Playwright (which cannot download its own browsers here).
+    """The system's Chromium driven by Playwright (which cannot download its own browsers here).
 
     Module-scoped: Playwright's sync API keeps an event loop marked running in this thread
     while it is open, which would stop later asyncio tests from running their own.
     """
-    if not os.path.exists(CHROMIUM):
-        pytest.skip(
-            f"BROWSER TESTS SKIPPED: {CHROMIUM} is missing; "
-            "install it with `apt-get install -y chromium` (.ci/run does)"
-        )
+    executable = chromium_executable()
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        chromium = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
         try:
             yield chromium
         finally:
@@ -281,7 +326,12 @@ def page(browser: Any, served: Served, problems: Problems) -> Iterator[Any]:
     context = browser.new_context(viewport={"width": 1100, "height": 900})
     tab = context.new_page()
     tab.set_default_timeout(10_000)
-    tab.on("console", lambda m: m.type == "error" and problems.append(f"console: {m.text}"))
+
+    def on_console(message: Any) -> None:
+        if message.type == "error":
+            problems.append(f"console: {message.text}")
+
+    tab.on("console", on_console)
     tab.on("pageerror", lambda e: problems.append(f"page error: {e}"))
     try:
         yield tab

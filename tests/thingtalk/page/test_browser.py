@@ -157,7 +157,9 @@ def test_the_page_reconnects_after_the_socket_drops(
 ) -> None:
     card = open_thing(page, served, "/0")
     # Close the page's socket from the server side by dropping its session.
-    hub = served.server.app.extensions["thingtalk"].served[0].hub  # type: ignore[union-attr]
+    app = served.server.app
+    assert app is not None
+    hub = app.extensions["thingtalk"].served[0].hub
     sessions = list(hub.sessions)
     assert sessions
     served.call(_overflow(sessions))

@@ -146,10 +146,7 @@ async def test_several_things_each_td_and_a_directory_valid() -> None:
 
 @pytest.mark.parametrize("example", ["single_thing", "multiple_things"])
 async def test_every_td_an_example_serves_is_valid(example: str) -> None:
-    try:
-        module = load_example(example)
-    except FileNotFoundError:
-        pytest.skip(f"examples/{example}.py is not there yet")
+    module = load_example(example)
     server = module.make_server(discovery=False, **ALLOWED)
     async with started(server.create()) as client:
         tds = [await get_td(client, "/.well-known/wot")]

@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import websockets
+from websockets.typing import Subprotocol
 
 from tests.support import TIMEOUT, free_port, lamp_server, serving
 from thingtalk import WebThingServer
@@ -68,7 +69,7 @@ class Client:
 async def connected(server: WebThingServer, path: str = "/") -> AsyncIterator[tuple[Client, str]]:
     async with serving(server) as base:
         url = "ws" + base.removeprefix("http") + path
-        async with websockets.connect(url, subprotocols=["webthingprotocol"]) as ws:
+        async with websockets.connect(url, subprotocols=[Subprotocol("webthingprotocol")]) as ws:
             assert ws.subprotocol == "webthingprotocol"
             yield Client(ws), base
 
