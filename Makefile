@@ -3,52 +3,66 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed
+RUN_STAMP := $(VENV)/.installed-run
+DEV_STAMP := $(VENV)/.installed-dev
 NODE_STAMP := tests/node/node_modules/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test test-device lint bench image image-test clean
+.PHONY: help install run test test-device lint dist bench image image-test clean
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  make %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
-$(STAMP): pyproject.toml
-	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev,uvloop]'
+# Running needs the appliance and its dependencies only; the test and lint tools (pytest,
+# Playwright, mypy, ruff: hundreds of MB) come with the first `make test` or `make lint`.
+$(RUN_STAMP): pyproject.toml
+	@test -x $(BIN)/python || { echo "== creating $(VENV) with $(PYTHON)"; $(PYTHON) -m venv $(VENV); }
+	@echo "== installing the appliance and what it needs to run into $(VENV)"
+	$(BIN)/pip install --progress-bar on --upgrade pip
+	$(BIN)/pip install --progress-bar on -e '.[uvloop]'
+	@touch $@
+
+$(DEV_STAMP): $(RUN_STAMP)
+	@echo "== installing the test and lint tools into $(VENV)"
+	$(BIN)/pip install --progress-bar on -e '.[dev,uvloop]'
 	@touch $@
 
 $(NODE_STAMP): tests/node/package.json tests/node/package-lock.json
 	cd tests/node && npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
-install: $(STAMP) ## create .venv and install the appliance with its dev tools
+install: $(DEV_STAMP) ## create .venv and install the appliance with its test and lint tools
 
-run: $(STAMP) ## start the appliance with simulated hardware on http://localhost:8888
+run: $(RUN_STAMP) ## start the appliance with simulated hardware on http://localhost:8888
 	$(BIN)/appliance serve --hardware simulated --port 8888 --state-dir .state
 
-test: $(STAMP) $(NODE_STAMP) ## run the whole test suite
+test: $(DEV_STAMP) $(NODE_STAMP) ## run the whole test suite
 	$(BIN)/pytest -q -rs
 
-test-device: $(STAMP) ## on a Raspberry Pi: drive the real LED and DHT (needs the pi extra)
+test-device: $(DEV_STAMP) ## on a Raspberry Pi: drive the real LED and DHT (needs the pi extra)
 	$(BIN)/pytest -v -s -rs -m device tests/device
 
 LINTED := thingtalk appliance hardware tests examples bench
 
-lint: $(STAMP) ## ruff check and format, mypy (strict on the packages, and the tests), shellcheck image/
+lint: $(DEV_STAMP) ## ruff check and format, mypy (strict on the packages, and the tests), shellcheck image/
 	$(BIN)/ruff check $(LINTED)
 	$(BIN)/ruff format --check $(LINTED)
 	$(BIN)/mypy
 	$(MAKE) --no-print-directory -C image lint
 
-bench: $(STAMP) ## measure the server against a bare Quart endpoint
+dist: $(DEV_STAMP) ## build the wheel and sdist into dist/ and check them with twine
+	rm -rf dist
+	$(BIN)/python -m build --outdir dist .
+	$(BIN)/twine check --strict dist/*
+
+bench: $(DEV_STAMP) ## measure the server against a bare Quart endpoint
 	$(BIN)/python -m bench
 
 image: ## build the Raspberry Pi OS image with pi-gen (needs Docker)
 	$(MAKE) -C image pi-gen
 
-image-test: $(STAMP) ## build an arm64 Debian image and boot it in QEMU (root)
+image-test: $(DEV_STAMP) ## build an arm64 Debian image and boot it in QEMU (root)
 	$(MAKE) -C image test
 
 clean: ## remove the virtual environment and caches
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache tests/node/node_modules
+	rm -rf $(VENV) dist .pytest_cache .mypy_cache .ruff_cache tests/node/node_modules
