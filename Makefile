@@ -5,7 +5,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 RUN_STAMP := $(VENV)/.installed-run
 DEV_STAMP := $(VENV)/.installed-dev
-NODE_STAMP := tests/node/node_modules/.installed
+NODE_STAMP := examples/node-wot/node_modules/.installed
+PORT ?= 8888
 
 .DEFAULT_GOAL := help
 .PHONY: help install run test test-device lint dist bench image image-test clean
@@ -27,14 +28,14 @@ $(DEV_STAMP): $(RUN_STAMP)
 	$(BIN)/pip install --progress-bar on -e '.[dev,uvloop]'
 	@touch $@
 
-$(NODE_STAMP): tests/node/package.json tests/node/package-lock.json
-	cd tests/node && npm ci --no-audit --no-fund --loglevel=error
+$(NODE_STAMP): examples/node-wot/package.json examples/node-wot/package-lock.json
+	cd examples/node-wot && npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
 install: $(DEV_STAMP) ## create .venv and install the appliance with its test and lint tools
 
-run: $(RUN_STAMP) ## start the appliance with simulated hardware on http://localhost:8888
-	$(BIN)/appliance serve --hardware simulated --port 8888 --state-dir .state
+run: $(RUN_STAMP) ## start the appliance with simulated hardware on http://localhost:8888 (PORT=...)
+	$(BIN)/appliance serve --hardware simulated --port $(PORT) --state-dir .state
 
 test: $(DEV_STAMP) $(NODE_STAMP) ## run the whole test suite
 	$(BIN)/pytest -q -rs
@@ -65,4 +66,4 @@ image-test: $(DEV_STAMP) ## build an arm64 Debian image and boot it in QEMU (roo
 	$(MAKE) -C image test
 
 clean: ## remove the virtual environment and caches
-	rm -rf $(VENV) dist .pytest_cache .mypy_cache .ruff_cache tests/node/node_modules
+	rm -rf $(VENV) dist .pytest_cache .mypy_cache .ruff_cache examples/node-wot/node_modules

@@ -7,12 +7,13 @@ from typing import Any
 
 from .errors import HardwareError
 
-#: What ``pip install 'webthing-appliance[pi]'`` brings (rpi-lgpio provides ``RPi.GPIO``).
+#: What the ``pi`` extra brings (rpi-lgpio provides ``RPi.GPIO``).
 PI_MODULES = ("RPi.GPIO", "adafruit_dht", "board")
 
 INSTALL_HINT = (
-    "install them with `pip install 'webthing-appliance[pi]'` (rpi-lgpio provides RPi.GPIO on "
-    "Raspberry Pi OS bookworm and Pi 5), or use `--hardware simulated`"
+    "install them into the appliance's environment with `pip install rpi-lgpio "
+    "adafruit-circuitpython-dht` (the `pi` extra; rpi-lgpio provides RPi.GPIO on Raspberry Pi OS "
+    "bookworm and Pi 5), or use `--hardware simulated`"
 )
 
 

@@ -77,7 +77,7 @@ def test_pi_on_a_pi_without_modules_says_what_to_install() -> None:
         select_backend("pi", probe=probe_returning(PI_WITHOUT_MODULES).probe)
     message = str(raised.value)
     assert "RPi.GPIO" in message and "No module named 'RPi'" in message
-    assert "pip install 'webthing-appliance[pi]'" in message and "rpi-lgpio" in message
+    assert "pip install rpi-lgpio adafruit-circuitpython-dht" in message and "rpi-lgpio" in message
     assert "--hardware simulated" in message
 
 

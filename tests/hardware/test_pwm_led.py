@@ -163,7 +163,10 @@ def test_a_frequency_lgpio_cannot_time_is_a_hardware_error(vendor: FakeVendor) -
 def test_missing_rpi_gpio_says_what_to_install(mocker: MockerFixture) -> None:
     # A None entry in sys.modules makes the import fail, as on a laptop.
     mocker.patch.dict(sys.modules, {"RPi": None, "RPi.GPIO": None})
-    with pytest.raises(HardwareError, match=r"RPi\.GPIO.*webthing-appliance\[pi\].*simulated"):
+    with pytest.raises(
+        HardwareError,
+        match=r"RPi\.GPIO.*pip install rpi-lgpio adafruit-circuitpython-dht.*simulated",
+    ):
         PwmLed()
 
 

@@ -1,6 +1,6 @@
 """A real third-party consumer: Eclipse Thingweb node-wot drives the example lamp from its TD.
 
-The client is pinned in ``tests/node/package.json`` + ``package-lock.json`` and installed by
+The client is pinned in ``examples/node-wot/package.json`` + ``package-lock.json`` and installed by
 ``make test`` (``npm ci``); this test installs it the same way if it is missing. Node.js and
 npm are test requirements (see the README), so without them the test fails rather than skips.
 """
@@ -19,7 +19,7 @@ from tests.support import free_port
 
 from .conftest import ROOT
 
-NODE_DIR = ROOT / "tests" / "node"
+NODE_DIR = ROOT / "examples" / "node-wot"
 pytestmark = pytest.mark.node
 
 
