@@ -145,7 +145,7 @@ def serve(args: argparse.Namespace) -> int:
     """``appliance serve``: run until SIGTERM; 0 on a clean stop."""
     from thingtalk.server import ListenError, loop_factory
 
-    from .service import build_appliance
+    from .service import StateDirError, build_appliance
     from .service import serve as serve_appliance
 
     setup_logging(args.log_level or "INFO")
@@ -157,6 +157,9 @@ def serve(args: argparse.Namespace) -> int:
     setup_logging(config.logging.level_name)
     try:
         appliance = build_appliance(config)
+    except StateDirError as exc:
+        log.error("%s", exc)
+        return 1
     except (HardwareError, ValueError) as exc:
         log.error("cannot set up the hardware: %s", exc)
         return 1

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import pwd
 import signal
 import socket
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from hardware import HardwareBackend, Led, select_backend
 from hardware import Sensor as SensorDevice
@@ -124,8 +127,35 @@ class Appliance:
                 log.exception("closing %r failed", part)
 
 
+class StateDirError(Exception):
+    """The state directory cannot be written, so no change could be kept."""
+
+
+def check_state_dir(directory: Path) -> None:
+    """Make sure the lamp's state can be saved in ``directory`` (creating it), or say why not.
+
+    Checked at start by writing and removing a file: a service that could not save would
+    acknowledge writes and lose them at the next restart.
+    """
+    probe = directory / ".write-test"
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        with probe.open("wb") as file:
+            file.write(b"ok")
+            os.fsync(file.fileno())
+        probe.unlink()
+    except OSError as exc:
+        user = pwd.getpwuid(os.geteuid()).pw_name
+        raise StateDirError(
+            f"cannot write the state directory {directory} as user {user!r}: "
+            f"{exc.strerror or exc}; make it writable by {user!r} or choose another "
+            "with --state-dir ([state] dir)"
+        ) from None
+
+
 def build_appliance(config: Config, backend: HardwareBackend | None = None) -> Appliance:
     """Make the hardware (raising ``HardwareError`` or ``ValueError``) and the things."""
+    check_state_dir(Path(config.state.dir))
     backend = backend or select_backend(config.hardware.backend)
     led = backend.make_led(config.lamp.pin, config.lamp.frequency, config.lamp.gamma)
     try:

@@ -69,6 +69,13 @@ class PayloadTooLarge(ThingtalkError, ValueError):
     code = "payload-too-large"
 
 
+class DeviceError(ThingtalkError):
+    """The device behind a property refused or failed a write (its forwarder raised)."""
+
+    status = HTTPStatus.BAD_GATEWAY
+    code = "device-error"
+
+
 class Busy(ThingtalkError):
     """Too many action requests are still running to accept another."""
 

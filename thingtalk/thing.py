@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar, Protocol, Self
 
 from .action import Action
-from .errors import BadRequest, Busy, NotFound
+from .errors import BadRequest, Busy, DeviceError, NotFound, ThingtalkError
 from .event import Event
 from .property import Property
 from .validation import Schema
@@ -39,6 +39,16 @@ class AvailableAction:
     metadata: dict[str, Any]
     cls: builtins.type[Action]
     input_schema: Schema | None
+
+
+async def _drive(prop: Property, value: Any) -> None:
+    try:
+        await prop.value.set(value)
+    except ThingtalkError:
+        raise
+    except Exception as exc:
+        reason = str(exc) or type(exc).__name__
+        raise DeviceError(f"the device did not take {prop.name!r} = {value!r}: {reason}") from exc
 
 
 def _slug(text: str) -> str:
@@ -205,10 +215,14 @@ class Thing:
         return {name: prop.value.last_value for name, prop in self.properties.items()}
 
     async def set_property(self, name: str, value: Any) -> None:
-        """A client's write: refuse read-only or invalid values, then drive the device."""
+        """A client's write: refuse read-only or invalid values, then drive the device.
+
+        A forwarder that raises leaves the value as it was; the client gets a
+        :class:`DeviceError` with the device's message (or the library error it raised).
+        """
         prop = self.find_property(name)
         prop.validate(value)
-        await prop.value.set(value)
+        await _drive(prop, value)
 
     async def set_properties(self, values: Mapping[str, Any]) -> None:
         """Several writes at once: all are checked before any is applied."""
@@ -216,7 +230,7 @@ class Thing:
         for prop, value in props:
             prop.validate(value)
         for prop, value in props:
-            await prop.value.set(value)
+            await _drive(prop, value)
 
     async def sync_property(self, name: str, value: Any) -> None:
         """Record a value the device already has (cloud, MQTT): no forwarder, emits ``"sync"``."""

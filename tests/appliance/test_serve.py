@@ -108,3 +108,16 @@ def test_port_in_use_is_one_clear_line_and_exit_2(start_appliance: Start, tmp_pa
     # Nothing claimed to serve, and no traceback, before the refusal.
     assert "serving" not in output and "Traceback" not in output
     assert first.terminate() == 0
+
+
+def test_a_state_dir_that_cannot_be_written_stops_the_start_at_once(
+    start_appliance: Start, tmp_path: Path
+) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a directory")
+    app = start_appliance("--state-dir", str(blocker / "state"), "--no-discovery")
+    assert app.proc.wait(30) == 1, app.output()
+    output = app.output()
+    assert f"cannot write the state directory {blocker / 'state'}" in output
+    assert "choose another with --state-dir" in output
+    assert "Traceback" not in output and "serving" not in output

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from thingtalk import Property, Thing, Value
-from thingtalk.errors import InvalidValue, NotFound, ReadOnly
+from thingtalk.errors import DeviceError, InvalidValue, NotFound, ReadOnly
 
 from .conftest import Broken, Recorder, wait
 
@@ -362,3 +362,29 @@ async def test_a_failing_hook_is_logged_and_does_not_undo_the_write(
     assert thing.tasks == set()
     assert any("property_action on" in r.getMessage() for r in caplog.records)
     await thing.close()
+
+
+async def test_a_device_that_refuses_a_write_keeps_the_value_and_says_why() -> None:
+    def jammed(value: Any) -> None:
+        raise OSError("the dimmer does not answer")
+
+    thing = Thing(title="Jammed")
+    await thing.add_property(Property("level", Value(10, jammed), {"type": "integer"}))
+    with pytest.raises(DeviceError, match="'level' = 20: the dimmer does not answer") as excinfo:
+        await thing.set_property("level", 20)
+    assert excinfo.value.status == 502
+    assert isinstance(excinfo.value.__cause__, OSError)
+    assert thing.get_property("level") == 10
+    with pytest.raises(DeviceError):
+        await thing.set_properties({"level": 30})
+    assert thing.get_property("level") == 10
+
+
+async def test_a_library_error_from_the_device_reaches_the_client_as_it_is() -> None:
+    def picky(value: Any) -> None:
+        raise InvalidValue("the dimmer takes even levels only")
+
+    thing = Thing(title="Picky")
+    await thing.add_property(Property("level", Value(10, picky), {"type": "integer"}))
+    with pytest.raises(InvalidValue, match="even levels"):
+        await thing.set_property("level", 21)
