@@ -17,7 +17,7 @@ from typing import Any
 from quart import Blueprint, Quart
 
 from .protocols.app import ASGIMiddleware, create_app
-from .protocols.state import Options
+from .protocols.state import Options, app_state
 from .thing import Thing
 from .things import MultipleThings, SingleThing, ThingsCollection
 
@@ -278,7 +278,15 @@ class WebThingServer:
             self.host,
             self.port,
         )
-        await serve(self.create(), config, shutdown_trigger=shutdown.wait)
+        app = self.create()
+
+        async def stop_when_asked() -> None:
+            await shutdown.wait()
+            # Before Hypercorn waits for open connections to finish: websockets and event
+            # streams end now, so the stop is quick and nothing is cancelled mid-send.
+            app_state(app).stop_connections()
+
+        await serve(app, config, shutdown_trigger=stop_when_asked)
 
     def run(self, log_level: str | int = "INFO") -> None:
         """Serve until SIGINT or SIGTERM, then shut down cleanly; the program's ``main``.

@@ -70,7 +70,8 @@ def create_app(
 
     @app.before_serving
     async def _build() -> None:
-        for served in app_state(app).served:
+        state.stopping.clear()  # the app may serve again after a stop
+        for served in state.served:
             await served.thing.ensure_built()
 
     @app.after_serving

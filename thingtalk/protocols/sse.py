@@ -98,6 +98,10 @@ class Journal:
     def detach(self) -> None:
         """Stop recording and end the open streams."""
         self.thing.remove_observer(self)
+        self.end_streams()
+
+    def end_streams(self) -> None:
+        """End the open streams (their clients may resume by id later)."""
         for stream in list(self.streams):
             stream.end()
         self.streams.clear()

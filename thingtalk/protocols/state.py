@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
@@ -61,6 +62,9 @@ class AppState:
     # and of the list of things (the index page), added by the blueprints that serve them.
     representations: dict[str, Renderer] = field(default_factory=dict)
     index_representations: dict[str, IndexRenderer] = field(default_factory=dict)
+    # Set when the server stops: open websockets close (1001) and event streams end at once,
+    # instead of holding the shutdown until the ASGI server cancels them.
+    stopping: asyncio.Event = field(default_factory=asyncio.Event)
 
     @classmethod
     def build(cls, collection: ThingsCollection, options: Options) -> AppState:
@@ -74,6 +78,12 @@ class AppState:
         else:
             served = [ServedThing(collection.thing, None, base, options.sse_replay)]
         return cls(collection, options, served)
+
+    def stop_connections(self) -> None:
+        """Close the open websockets and end the event streams: the server is stopping."""
+        self.stopping.set()
+        for served in self.served:
+            served.journal.end_streams()
 
     @property
     def multiple(self) -> bool:

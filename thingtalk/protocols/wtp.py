@@ -426,6 +426,6 @@ async def serve(thing_id: int | None = None) -> None:
     connection = Connection(state, served)
     try:
         receive = _receive(connection, state.options.max_body_size)
-        await pump(receive, connection.queue, connection.overflowed)
+        await pump(receive, connection.queue, connection.overflowed, state.stopping)
     finally:
         await connection.close()
