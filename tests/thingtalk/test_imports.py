@@ -22,6 +22,9 @@ import hardware
 import thingtalk
 from tests.support import ROOT
 
+# Sixty-odd fresh interpreters: a minute on an idle 2-core machine, several on a busy one.
+pytestmark = pytest.mark.timeout(900)
+
 WEB_STACK = ("quart", "hypercorn", "werkzeug", "zeroconf", "h11", "h2", "wsproto")
 # The model and the descriptions: what a program building and driving things needs.
 MODEL = [
