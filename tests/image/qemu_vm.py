@@ -3,6 +3,11 @@
 The VM gets two NICs: user-mode networking with the appliance's port 80 forwarded to a loopback
 port of this machine (the HTTP checks), and a tap device moved into a network namespace the test
 owns (user-mode networking carries no multicast, so mDNS is checked there).
+
+It also gets a virtio serial port wired to a Unix socket of the test. The image has no password
+and no SSH, so the test's own copy of it (never the built artifact) gets one more unit, written
+into its root file system with debugfs before the first boot: a root shell on that port, through
+which the test does what a user would do on the Pi (edit a file, `systemctl restart appliance`).
 """
 
 from __future__ import annotations
@@ -11,6 +16,8 @@ import contextlib
 import json
 import os
 import re
+import secrets
+import shlex
 import shutil
 import signal
 import socket
@@ -25,6 +32,23 @@ from typing import Any
 
 SECTOR = 512
 MTOOLS_ENV = {**os.environ, "MTOOLS_SKIP_CHECK": "1"}
+#: The virtio port the test's shell listens on, as /dev/virtio-ports/<name> in the VM.
+SHELL_PORT = "appliance-test-shell"
+SHELL_UNIT_NAME = "appliance-test-shell.service"
+SHELL_UNIT = f"""\
+[Unit]
+Description=Boot test only: a root shell on the virtio port {SHELL_PORT}
+StartLimitIntervalSec=0
+
+[Service]
+ExecStart=/bin/sh -c 'until [ -e /dev/virtio-ports/{SHELL_PORT} ]; do sleep 1; done; \\
+  exec /bin/sh <>/dev/virtio-ports/{SHELL_PORT} >&0 2>&0'
+Restart=always
+RestartSec=1
+
+[Install]
+WantedBy=multi-user.target
+"""
 
 
 def run(*cmd: str, **kwargs: Any) -> subprocess.CompletedProcess[str]:
@@ -35,12 +59,44 @@ def run(*cmd: str, **kwargs: Any) -> subprocess.CompletedProcess[str]:
     return proc
 
 
+def partitions(image: Path) -> list[dict[str, Any]]:
+    """The image's MBR partition table, as sfdisk reads it."""
+    table = json.loads(run("sfdisk", "--json", str(image)).stdout)["partitiontable"]
+    return list(table["partitions"])
+
+
 def boot_partition(image: Path) -> str:
     """The FAT partition of `image` as an mtools drive spec (`file@@offset`)."""
-    table = json.loads(run("sfdisk", "--json", str(image)).stdout)["partitiontable"]
-    part = table["partitions"][0]
+    part = partitions(image)[0]
     assert part["type"] == "c", f"first partition is not FAT32 (LBA): {part}"
     return f"{image}@@{part['start'] * SECTOR}"
+
+
+def root_partition(image: Path) -> str:
+    """The ext4 partition of `image` as an e2fsprogs device spec (`file?offset=N`)."""
+    part = partitions(image)[1]
+    assert part["type"] == "83", f"second partition is not Linux: {part}"
+    return f"{image}?offset={part['start'] * SECTOR}"
+
+
+def install_test_shell(image: Path, scratch: Path) -> None:
+    """Add the test's shell unit (see the module's doc) to the root file system of `image`,
+    enabled, with debugfs: no loop device, no mount. Only before the image's first boot: a file
+    system that needs its journal replayed (after a power cut) is not for debugfs to write."""
+    unit = scratch / SHELL_UNIT_NAME
+    unit.write_text(SHELL_UNIT)
+    unit.chmod(0o644)
+    target = f"/etc/systemd/system/{SHELL_UNIT_NAME}"
+    wants = f"/etc/systemd/system/multi-user.target.wants/{SHELL_UNIT_NAME}"
+    commands = scratch / "debugfs-commands"
+    commands.write_text(f"write {unit} {target}\nsymlink {wants} {target}\n")
+    device = root_partition(image)
+    run("debugfs", "-w", "-f", str(commands), device)
+    # debugfs reports a failed command on stderr and still exits 0: read both back.
+    written = run("debugfs", "-R", f"cat {target}", device).stdout
+    assert written == SHELL_UNIT, f"debugfs did not write {target}: {written!r}"
+    link = run("debugfs", "-R", f"stat {wants}", device).stdout
+    assert target in link, f"debugfs did not link {wants}: {link!r}"
 
 
 def read_boot_file(image: Path, name: str) -> str:
@@ -159,6 +215,7 @@ class Vm:
     http_port: int = field(default_factory=free_port)
     proc: subprocess.Popen[bytes] | None = None
     started: float = 0.0
+    shell_socket: socket.socket | None = None
 
     def start(self) -> None:
         """Start QEMU, then plug its tap NIC into the test's namespace."""
@@ -168,6 +225,12 @@ class Vm:
         # The journal goes to the console too, so a failure's console tail says what happened.
         append = " ".join([*args, "console=ttyAMA0", "systemd.journald.forward_to_console=1"])
         self.console.write_bytes(b"")
+        # QEMU connects to this socket as it starts; the guest's shell unit opens the port.
+        shell_path = self.console.with_suffix(".shell.sock")
+        shell_path.unlink(missing_ok=True)
+        listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        listener.bind(str(shell_path))
+        listener.listen(1)
         cmd = [
             "qemu-system-aarch64",
             "-M",
@@ -209,11 +272,24 @@ class Vm:
             f"tap,id=lan1,ifname={self.net.tap},script=no,downscript=no",
             "-device",
             "virtio-net-pci,netdev=lan1,romfile=,mac=52:54:00:a0:00:02",
+            "-device",
+            "virtio-serial-pci,id=vser0",
+            "-chardev",
+            f"socket,id=shell0,path={shell_path}",
+            "-device",
+            f"virtserialport,bus=vser0.0,chardev=shell0,name={SHELL_PORT}",
         ]
         self.started = time.monotonic()
         self.proc = subprocess.Popen(
             cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
         )
+        with listener:
+            listener.settimeout(30)
+            try:
+                self.shell_socket, _ = listener.accept()
+            except TimeoutError:
+                self.check_alive()
+                raise TimeoutError("QEMU did not connect to the shell socket in 30 s") from None
         # QEMU creates the tap device while it initialises, before the guest runs.
         tap = Path("/sys/class/net") / self.net.tap
         while not tap.exists():
@@ -285,8 +361,38 @@ class Vm:
                     ) from None
                 time.sleep(1)
 
+    def shell(self, command: str, timeout: float = 120) -> str:
+        """Run `command` as root in the VM (sh -c) and return its output (stdout and stderr);
+        fail with the output if it exits non-zero. The shell unit starts late in the boot:
+        call this once the appliance answers."""
+        assert self.shell_socket is not None, "the VM is not running"
+        marker = f"@@{secrets.token_hex(4)}"
+        line = f'/bin/sh -c {shlex.quote(command)} </dev/null 2>&1; echo "{marker} $?"\n'
+        self.shell_socket.settimeout(timeout)
+        self.shell_socket.sendall(line.encode())
+        done = re.compile(rf"{marker} (\d+)\n")
+        received = b""
+        deadline = time.monotonic() + timeout
+        while not (match := done.search(received.decode(errors="replace"))):
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"`{command}` did not finish in {timeout:.0f} s: {received!r}")
+            try:
+                chunk = self.shell_socket.recv(65536)
+            except TimeoutError:
+                continue
+            if not chunk:
+                raise RuntimeError(f"the VM's shell closed during `{command}`: {received!r}")
+            received += chunk
+        output = received.decode(errors="replace")[: match.start()]
+        if match[1] != "0":
+            raise RuntimeError(f"`{command}` exited {match[1]} in the VM:\n{output}")
+        return output
+
     def kill(self) -> None:
         """Power cut: SIGKILL, no shutdown, nothing flushed by the guest."""
+        if self.shell_socket is not None:
+            self.shell_socket.close()
+            self.shell_socket = None
         if self.proc is not None and self.proc.poll() is None:
             self.proc.send_signal(signal.SIGKILL)
             self.proc.wait(30)
@@ -300,5 +406,5 @@ class Vm:
 
 def have_tools() -> list[str]:
     """The commands this module needs that are missing."""
-    tools = ["qemu-system-aarch64", "mcopy", "mtype", "sfdisk", "ip", "dnsmasq"]
+    tools = ["qemu-system-aarch64", "mcopy", "mtype", "sfdisk", "ip", "dnsmasq", "debugfs"]
     return [t for t in tools if shutil.which(t) is None]

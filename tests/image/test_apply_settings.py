@@ -49,7 +49,7 @@ def root(tmp_path: Path) -> Path:
     return tmp_path
 
 
-def apply(root: Path, settings: str | None, check: str | None = None) -> Result:
+def apply(root: Path, settings: str | None, check: str | None = None, *args: str) -> Result:
     env = {
         **os.environ,
         "APPLIANCE_ROOT": str(root),
@@ -60,7 +60,9 @@ def apply(root: Path, settings: str | None, check: str | None = None) -> Result:
     }
     if settings is not None:
         (root / "settings.toml").write_text(settings)
-    proc = subprocess.run([sys.executable, str(SCRIPT)], env=env, capture_output=True, text=True)
+    proc = subprocess.run(
+        [sys.executable, str(SCRIPT), *args], env=env, capture_output=True, text=True
+    )
     assert proc.returncode == 0, "a bad settings file must never fail the boot"
     return Result(
         stderr=proc.stderr,
@@ -142,3 +144,47 @@ def test_real_check_config_accepts_the_shipped_config_and_rejects_a_bad_key(root
     result = apply(root, "[lamp]\nno_such_key = 1\n", check=str(appliance))
     assert result.config == base(root)
     assert "no_such_key" in result.stderr
+
+
+def test_config_only_leaves_the_hostname_and_applies_the_tables(root: Path):
+    # appliance.service's ExecStartPre: every start of the appliance, never the host name.
+    result = apply(root, 'hostname = "porch"\n[discovery]\nname = "Porch"\n', None, "--config-only")
+    assert result.hostname == "webthing"
+    assert "127.0.1.1\twebthing" in result.hosts
+    assert result.config["discovery"] == {**base(root)["discovery"], "name": "Porch"}
+    assert "<5>" in result.stderr and "hostname porch applies at the next boot" in result.stderr
+
+
+def test_config_only_is_quiet_about_the_hostname_it_already_has(root: Path):
+    result = apply(root, 'hostname = "WebThing"\n', None, "--config-only")
+    assert "hostname" not in result.stderr
+
+
+def test_an_edit_of_the_base_config_applies_on_the_next_start(root: Path):
+    # Edit /etc/appliance/appliance.toml, `systemctl restart appliance`: the ExecStartPre run
+    # rebuilds the config from the edited file, the boot partition's settings still on top.
+    settings = '[discovery]\nname = "Porch"\n'
+    first = apply(root, settings)
+    assert first.config["sensor"]["interval"] == 10.0
+    edited = (root / "base.toml").read_text()
+    edited = edited.replace("interval = 10.0", "interval = 30.0")
+    edited = edited.replace("[discovery]\n", '[discovery]\nname = "Kitchen"\n')
+    (root / "base.toml").write_text(edited)
+    again = apply(root, None, None, "--config-only")
+    assert again.config["sensor"]["interval"] == 30.0
+    assert again.config["discovery"]["name"] == "Porch"  # the boot partition's key wins
+    (root / "settings.toml").unlink()
+    alone = apply(root, None, None, "--config-only")
+    assert alone.config == base(root)
+    assert alone.config["discovery"]["name"] == "Kitchen"
+
+
+def test_config_only_with_a_malformed_file_runs_the_base_config(root: Path):
+    result = apply(root, "[lamp\npin = 12\n", None, "--config-only")
+    assert result.config == base(root)
+    assert "is malformed" in result.stderr
+
+
+def test_help_names_the_config_only_mode():
+    proc = subprocess.run([sys.executable, str(SCRIPT), "--help"], capture_output=True, text=True)
+    assert proc.returncode == 0 and "--config-only" in proc.stdout

@@ -2,7 +2,8 @@
 
 Runs under `make image-test` (as root), which builds the image and sets APPLIANCE_IMAGE to it.
 One boot with a settings file on the boot partition, a power cut, a second boot with a
-malformed settings file.
+malformed settings file; in it, /etc/appliance/appliance.toml is edited and the appliance
+restarted, as the owner's guide (image/README.md) says.
 """
 
 from __future__ import annotations
@@ -21,7 +22,18 @@ from typing import Any
 
 import pytest
 
-from .qemu_vm import Lan, Vm, extract_kernel, have_tools, lan, run, write_boot_file
+from tests.support import ready_line_pattern
+
+from .qemu_vm import (
+    Lan,
+    Vm,
+    extract_kernel,
+    have_tools,
+    install_test_shell,
+    lan,
+    run,
+    write_boot_file,
+)
 
 IMAGE = os.environ.get("APPLIANCE_IMAGE")
 # Software emulation on 2 cores: kernel, systemd, then Python importing the appliance.
@@ -29,6 +41,7 @@ BOOT_TIMEOUT = float(os.environ.get("APPLIANCE_BOOT_TIMEOUT", "480"))
 SETTINGS = "appliance-settings.toml"
 HOSTNAME = f"wot-ci-{secrets.token_hex(2)}"
 THING_NAME = "CI lamp"
+EDITED_NAME = "Edited lamp"
 
 pytestmark = [
     pytest.mark.image_boot,
@@ -52,10 +65,12 @@ def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def image(workdir: Path) -> Path:
-    """A copy of the built image, so the test's boots leave the artifact untouched."""
+    """A copy of the built image, so the test's boots leave the artifact untouched; the copy
+    gets the test's shell on a virtio port (qemu_vm.install_test_shell)."""
     assert IMAGE and Path(IMAGE).is_file(), f"APPLIANCE_IMAGE={IMAGE} is not a file"
     copy = workdir / "disk.img"
     run("cp", "--sparse=always", IMAGE, str(copy))
+    install_test_shell(copy, workdir)
     return copy
 
 
@@ -227,6 +242,19 @@ def test_avahi_shares_port_5353(first_adverts: dict[str, Any]):
     assert all(re.fullmatch(rf"{HOSTNAME}(-\d+)?\.local\.", n) for n in names), names
 
 
+def test_journal_says_when_it_serves(first_boot: Vm):
+    """The line the owner's guide tells people to look for, and how long the boot took."""
+    journal = first_boot.shell(
+        "journalctl -b --no-pager -o short-monotonic -u appliance-settings -u appliance"
+    )
+    ready = [line for line in journal.splitlines() if ready_line_pattern().search(line)]
+    assert ready, f"no ready line in the journal:\n{journal}"
+    log(f"journal: {ready[0].strip()}")
+    assert f"'{THING_NAME}' on simulated hardware" in ready[0]
+    assert f"http://{HOSTNAME}.local:80/" in ready[0]
+    log("systemd-analyze: " + first_boot.shell("systemd-analyze time || true").strip())
+
+
 def test_avahi_keeps_the_host_name(first_adverts: dict[str, Any]):
     """Avahi owns <hostname>.local (and its reverse records); the appliance owns its services."""
     names = [n for answers in first_adverts["reverse"].values() for n in answers]
@@ -251,3 +279,29 @@ def test_malformed_settings_leave_defaults_and_say_why(second_boot: tuple[Vm, in
     assert ours, adverts
     log(f"adverts after the malformed file: {[i['name'] for i in ours]}")
     assert not any(i["name"].startswith(f"{THING_NAME}.") for i in ours)
+
+
+def test_an_edit_of_the_config_applies_on_restart(second_boot: tuple[Vm, int], net: Lan):
+    """Edit /etc/appliance/appliance.toml in the VM, check it, `systemctl restart appliance`:
+    the new [discovery] name is advertised. (This boot's settings file is malformed, so
+    /etc/appliance/appliance.toml is the whole config; a valid one would still win for the
+    keys it sets.)"""
+    vm, _ = second_boot
+    vm.shell(
+        f"sed -i 's/^\\[discovery\\]$/&\\nname = \"{EDITED_NAME}\"/' /etc/appliance/appliance.toml"
+    )
+    log("edited: " + vm.shell("grep -A2 '^\\[discovery\\]' /etc/appliance/appliance.toml"))
+    vm.shell("appliance check-config --config /etc/appliance/appliance.toml")
+    started = time.monotonic()
+    vm.shell("systemctl restart appliance")
+    vm.wait_http("/", BOOT_TIMEOUT)
+    log(f"systemctl restart appliance: serving again after {time.monotonic() - started:.0f} s")
+    ours = [
+        i
+        for i in probe(net, HOSTNAME)["adverts"]["_webthing._tcp.local."]
+        if i["server"] == f"{HOSTNAME}.local."
+    ]
+    log(f"adverts after the restart: {[i['name'] for i in ours]}")
+    assert any(i["name"].startswith(f"{EDITED_NAME}.") for i in ours), ours
+    journal = vm.shell("journalctl -b --no-pager -o cat -u appliance")
+    assert f"appliance '{EDITED_NAME}' on simulated hardware" in journal

@@ -68,6 +68,12 @@ def test_config_leaves_stage_list_to_the_build_script():
 def test_unit_runs_the_contracted_command():
     unit = (IMAGE / "common" / "files" / "appliance.service").read_text()
     assert "ExecStart=/opt/appliance/bin/appliance serve --config " in unit
+    # Every start rebuilds the config from /etc and the boot partition (edit, then restart),
+    # as root ('+') whatever the sandbox, and without touching the host name.
+    pre = [line for line in unit.splitlines() if line.startswith("ExecStartPre=")]
+    assert "ExecStartPre=+/usr/local/lib/appliance/apply-settings --config-only" in pre
+    settings_unit = (IMAGE / "common" / "files" / "appliance-settings.service").read_text()
+    assert "ExecStart=/usr/local/lib/appliance/apply-settings\n" in settings_unit
     assert "CAP_NET_BIND_SERVICE" in unit  # port 80 without root
     assert "StateDirectory=appliance" in unit
     config = (IMAGE / "common" / "files" / "appliance.toml").read_text()
@@ -128,6 +134,7 @@ def test_shellcheck_clean():
         "scripts/install-deps.sh",
         "scripts/image-test.sh",
         "scripts/build-pi-gen.sh",
+        "scripts/release-files.sh",
         "debian/build-image.sh",
         "debian/mkrootfs.sh",
     ],
