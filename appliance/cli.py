@@ -10,8 +10,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from hardware import BACKEND_CHOICES, HardwareError
-from thingtalk import __version__
 
+from . import __version__
 from .config import (
     DEFAULT_CONFIG_PATH,
     LOG_LEVELS,
