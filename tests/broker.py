@@ -206,7 +206,7 @@ class Recorder:
 
     def payloads(self, topic: str) -> list[bytes]:
         """Every payload seen on ``topic``, in order."""
-        return [bytes(m.payload) for m in self.messages if m.topic.value == topic]  # type: ignore[arg-type]
+        return [bytes(m.payload) for m in self.messages if m.topic.value == topic]
 
     def json(self, topic: str) -> Any:
         """The latest payload on ``topic``, decoded (KeyError if none came)."""
@@ -241,7 +241,7 @@ class Recorder:
         assert self.client is not None
         async for message in self.client.messages:
             self.messages.append(message)
-            self.latest[message.topic.value] = bytes(message.payload)  # type: ignore[arg-type]
+            self.latest[message.topic.value] = bytes(message.payload)
 
     async def __aexit__(self, *exc: object) -> None:
         if self._task is not None:

@@ -78,9 +78,10 @@ def broker(tmp_path: Path) -> Iterator[Mosquitto]:
     mosquitto.stop()
 
 
-def settings(broker: Mosquitto, **options: Any) -> MqttSettings:
-    """Settings for ``broker`` with quick retries."""
-    return MqttSettings(broker.url, **{**FAST, **options})
+def settings(broker: Mosquitto | str, **options: Any) -> MqttSettings:
+    """Settings for ``broker`` (or a URL) with quick retries."""
+    url = broker if isinstance(broker, str) else broker.url
+    return MqttSettings(url, **{**FAST, **options})
 
 
 @contextlib.asynccontextmanager
