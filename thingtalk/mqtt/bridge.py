@@ -154,6 +154,8 @@ class MqttBridge:
         self._handlers: dict[str, Handler] = {}
         self._task: asyncio.Task[None] | None = None
         self._session = False
+        self._session_over = asyncio.Event()
+        self._sending: Publication | None = None
         self._failures = 0
 
     def _lay_out(
@@ -215,6 +217,12 @@ class MqttBridge:
         """True while a session with the broker is up."""
         return self._session
 
+    @property
+    def idle(self) -> bool:
+        """True when connected with nothing left to publish: everything the bridge had to
+        say is with the broker (acknowledged, at QoS 1 and 2)."""
+        return self._session and not self.outbox and self._sending is None
+
     async def start(self) -> None:
         """Build the things, follow them, and connect in the background (never waits for
         the broker: an unreachable one is retried while the things go on)."""
@@ -242,10 +250,13 @@ class MqttBridge:
             offline = self._publication(self.availability_topic, OFFLINE, retain=True)
             offline.on_sent = said.set
             self.outbox.put_state(offline)  # after everything pending: that is flushed first
-            try:
-                await asyncio.wait_for(said.wait(), timeout)
-            except TimeoutError:
-                log.warning("MQTT: the broker did not take `offline` within %s s", timeout)
+            # Until the broker has it, or the session is lost (then the will says it).
+            waiters = [asyncio.create_task(e.wait()) for e in (said, self._session_over)]
+            await asyncio.wait(waiters, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+            for waiter in waiters:
+                waiter.cancel()
+            if not said.is_set():
+                log.warning("MQTT: could not say `offline`; the broker's last will says it")
         task.cancel()
         # The client's exit sends DISCONNECT and waits for the broker; don't wait forever.
         with contextlib.suppress(TimeoutError):
@@ -329,11 +340,14 @@ class MqttBridge:
                 log.warning("MQTT: the broker refused the subscription to %s (%s)", topic, code)
         self._publish_everything()
         self._session = True
+        self._session_over = asyncio.Event()
         sender = asyncio.create_task(self._send(client), name="mqtt send")
         receiver = asyncio.create_task(self._receive(client), name="mqtt receive")
         try:
             done, _ = await asyncio.wait({sender, receiver}, return_when=asyncio.FIRST_COMPLETED)
         finally:
+            self._session = False
+            self._session_over.set()
             for task in (sender, receiver):
                 task.cancel()
             await asyncio.gather(sender, receiver, return_exceptions=True)
@@ -367,7 +381,7 @@ class MqttBridge:
 
     async def _send(self, client: aiomqtt.Client) -> None:
         while True:
-            publication = await self.outbox.get()
+            publication = self._sending = await self.outbox.get()
             try:
                 await client.publish(
                     publication.topic,
@@ -379,6 +393,8 @@ class MqttBridge:
                 # State is published afresh on the next connection; a message waits for it.
                 self.outbox.put_back(publication)
                 raise
+            finally:
+                self._sending = None
             self.stats.published += 1
             if publication.on_sent is not None:
                 publication.on_sent()

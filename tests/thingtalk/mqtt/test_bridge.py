@@ -23,7 +23,7 @@ async def test_state_is_retained_and_writes_round_trip_both_ways(
     bulb = Bulb()
     bridge = MqttBridge(bulb, settings(broker, protocol=protocol))
     async with served(bulb, bridge) as http:
-        await eventually(lambda: bridge.connected)
+        await eventually(lambda: bridge.idle)
         # A client that subscribes later reads every value: they are retained.
         async with recording(broker, f"{BASE}/#") as mqtt:
             await eventually(lambda: mqtt.latest.get(f"{BASE}/availability") == b"online")
