@@ -25,8 +25,8 @@ log = logging.getLogger(__name__)
 
 
 def short_hostname() -> str:
-    """This machine's name without its domain."""
-    return socket.gethostname().split(".", 1)[0] or "localhost"
+    """This machine's name without its domain, in lower case (as mDNS answers it)."""
+    return socket.gethostname().split(".", 1)[0].lower() or "localhost"
 
 
 def page_origin(config: Config) -> str:

@@ -15,7 +15,7 @@ import pytest
 import thingtalk
 from appliance.config import Config, parse_config
 from appliance.homeassistant import MEMORY_FILE, HomeAssistantDiscovery, lamp_entities
-from appliance.mqtt import short_hostname
+from appliance.mqtt import mqtt_settings, page_origin, short_hostname
 from appliance.service import Appliance, build_appliance
 from hardware import SimulatedBackend, SimulatedLed
 from tests.broker import Mosquitto, Recorder, recording
@@ -310,3 +310,18 @@ def test_the_schema_check_catches_what_home_assistant_would_refuse() -> None:
     assert problems("binary_sensor", {"state_topic": "a", "device": {"name": "x"}}) == [
         "a device needs identifiers or connections"
     ]
+
+
+def test_mqtt_settings_from_the_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("appliance.mqtt.socket.gethostname", lambda: "Kitchen.lan")
+    password = tmp_path / "password"
+    password.write_text("s3cret\n")
+    config = parse_config(
+        {"mqtt": {"enabled": True, "username": "me", "password_file": str(password)}}
+    )
+    settings = mqtt_settings(config)
+    assert (settings.host, settings.port) == ("homeassistant.local", 1883)
+    assert settings.credentials == ("me", "s3cret")  # the file's line, without its newline
+    assert (settings.client_id, settings.base_topic) == ("appliance-kitchen", "thingtalk/kitchen")
+    assert page_origin(config) == "http://kitchen.local:8888"
+    assert page_origin(parse_config({"server": {"port": 80}})) == "http://kitchen.local"

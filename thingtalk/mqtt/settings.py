@@ -55,9 +55,11 @@ class MqttSettings:
         if parts.scheme not in DEFAULT_PORTS:
             raise ValueError(f"MQTT url {self.url!r} must start with mqtt:// or mqtts://")
         try:
-            parts.port  # noqa: B018  (raises on a port out of range)
+            port = parts.port  # raises on a port above 65535
         except ValueError:
-            raise ValueError(f"MQTT url {self.url!r} has an invalid port") from None
+            port = 0
+        if port == 0:
+            raise ValueError(f"MQTT url {self.url!r} has an invalid port")
         if not parts.hostname:
             raise ValueError(f"MQTT url {self.url!r} names no broker host")
         if parts.path not in ("", "/") or parts.query or parts.fragment:
