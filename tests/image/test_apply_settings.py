@@ -98,6 +98,21 @@ def test_hostname_and_tables_are_applied(root: Path):
     assert result.config == expected
 
 
+def test_an_mqtt_table_is_applied(root: Path):
+    result = apply(
+        root,
+        '[mqtt]\nenabled = true\nurl = "mqtt://homeassistant.local:1883"\n'
+        'username = "appliance"\npassword = "a \\"quoted\\" secret"\n',
+    )
+    assert result.config["mqtt"] == {
+        "enabled": True,
+        "url": "mqtt://homeassistant.local:1883",
+        "username": "appliance",
+        "password": 'a "quoted" secret',
+    }
+    assert {k: v for k, v in result.config.items() if k != "mqtt"} == base(root)
+
+
 def test_malformed_file_changes_nothing_and_says_where(root: Path):
     result = apply(root, 'hostname = "kitchen"\n[lamp\npin = 12\n')
     assert result.config == base(root)
@@ -142,3 +157,16 @@ def test_real_check_config_accepts_the_shipped_config_and_rejects_a_bad_key(root
     result = apply(root, "[lamp]\nno_such_key = 1\n", check=str(appliance))
     assert result.config == base(root)
     assert "no_such_key" in result.stderr
+
+
+def test_real_check_config_checks_the_mqtt_table(root: Path):
+    appliance = Path(sys.executable).with_name("appliance")
+    if not appliance.exists():
+        pytest.skip("the appliance command is not installed in this environment")
+    good = apply(root, '[mqtt]\nenabled = true\nusername = "ha"\npassword = "pw"\n', str(appliance))
+    assert good.config["mqtt"]["enabled"] is True  # type: ignore[index]
+    bad = apply(
+        root, '[mqtt]\nenabled = true\nurl = "http://homeassistant.local"\n', str(appliance)
+    )
+    assert bad.config == base(root)
+    assert "mqtt.url" in bad.stderr

@@ -29,6 +29,7 @@ import inspect
 import logging
 import random
 import re
+import socket
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -317,6 +318,9 @@ class MqttBridge:
             tls_params=tls,
             # Writes arrive faster than a slow forwarder takes them: bound what waits.
             max_queued_incoming_messages=s.queue_size,
+            # paho leaves Nagle's algorithm on: a PUBLISH queued behind our PUBACK of a
+            # write then waits for the broker's delayed ACK (measured: publish lag p50 22 ms).
+            socket_options=[(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)],
             logger=logging.getLogger("thingtalk.mqtt.client"),
         )
 
