@@ -164,7 +164,7 @@ def test_real_check_config_checks_the_mqtt_table(root: Path):
     if not appliance.exists():
         pytest.skip("the appliance command is not installed in this environment")
     good = apply(root, '[mqtt]\nenabled = true\nusername = "ha"\npassword = "pw"\n', str(appliance))
-    assert good.config["mqtt"]["enabled"] is True  # type: ignore[index]
+    assert good.config["mqtt"]["enabled"] is True
     bad = apply(
         root, '[mqtt]\nenabled = true\nurl = "http://homeassistant.local"\n', str(appliance)
     )
