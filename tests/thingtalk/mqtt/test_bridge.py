@@ -156,3 +156,23 @@ async def test_several_things_share_one_connection_and_availability(broker: Mosq
         assert one.get_property("level") == 50 and two.get_property("level") == 5
         td = json.loads(mqtt.latest["home/lights/kitchen/td"])
         assert td["id"] == "urn:dev:ops:one"
+
+
+async def test_a_device_that_fails_a_write_is_answered_like_http(broker: Mosquitto) -> None:
+    bulb = Bulb()
+    await bulb.ensure_built()
+
+    def refuse(level: int) -> None:
+        raise OSError(f"the dimmer is unplugged (asked for {level})")
+
+    bulb.find_property("level").value.value_forwarder = refuse
+    bridge = MqttBridge(bulb, settings(broker))
+    async with served(bulb, bridge) as http, recording(broker, f"{BASE}/#") as mqtt:
+        await eventually(lambda: bridge.idle and f"{BASE}/availability" in mqtt.latest)
+        await mqtt.publish(f"{BASE}/properties/level/set", 10)
+        await eventually(lambda: f"{BASE}/errors" in mqtt.latest)
+        response = await http.put("/properties/level", json={"level": 10})
+        assert mqtt.json(f"{BASE}/errors") == await response.get_json()
+        assert mqtt.json(f"{BASE}/errors")["error"] == "device-error"
+        assert bulb.get_property("level") == 50
+        assert mqtt.payloads(f"{BASE}/properties/level") == [b"50"]
