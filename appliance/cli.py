@@ -36,7 +36,10 @@ examples:
 The config file (TOML; default {DEFAULT_CONFIG_PATH}, where a missing file means the
 defaults) has the sections [server] host, port; [hardware] backend; [lamp] pin, frequency,
 gamma; [sensor] model, pin, interval; [discovery] enabled, interfaces, name,
-publish_addresses; [state] dir; [logging] level. Options given here override the file.
+publish_addresses; [state] dir; [mqtt] enabled, url, username, password,
+password_file, client_id, base_topic, ca_file, cert_file, key_file, protocol,
+keepalive, discovery, discovery_prefix; [logging] level. Options given here
+override the file.
 """
 
 
@@ -159,6 +162,9 @@ def serve(args: argparse.Namespace) -> int:
         appliance = build_appliance(config)
     except StateDirError as exc:
         log.error("%s", exc)
+        return 1
+    except ConfigError as exc:
+        log.error("invalid config: %s", exc)
         return 1
     except (HardwareError, ValueError) as exc:
         log.error("cannot set up the hardware: %s", exc)

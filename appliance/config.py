@@ -24,6 +24,8 @@ from hardware import (
     DEFAULT_PWM_FREQUENCY,
     MIN_READ_INTERVAL,
 )
+from thingtalk.descriptions.mqtt import check_topic
+from thingtalk.mqtt.settings import MqttSettings
 
 DEFAULT_CONFIG_PATH = Path("/etc/appliance/appliance.toml")
 DEFAULT_STATE_DIR = "/var/lib/appliance"
@@ -87,6 +89,53 @@ class DiscoveryConfig(_Section):
     publish_addresses: bool = True
 
 
+class MqttConfig(_Section):
+    """``[mqtt]``: the lamp and the sensor on an MQTT broker, and Home Assistant discovery."""
+
+    enabled: bool = False
+    #: ``mqtt://host[:1883]``, or ``mqtts://host[:8883]`` for TLS. Home Assistant OS answers
+    #: as homeassistant.local, where its Mosquitto add-on listens.
+    url: str = "mqtt://homeassistant.local:1883"
+    username: str = ""
+    password: str = ""
+    #: A file holding the password (read at start; one line), instead of ``password``.
+    password_file: str = ""
+    #: Empty: "appliance-<hostname>". Also names the Home Assistant device.
+    client_id: str = ""
+    #: Empty: "thingtalk/<hostname>"; the lamp and sensor live at <base>/lamp and <base>/sensor.
+    base_topic: str = ""
+    #: mqtts: the CA that signed the broker's certificate (empty: the system's CAs).
+    ca_file: str = ""
+    #: mqtts: a client certificate and its key, for brokers that ask for one.
+    cert_file: str = ""
+    key_file: str = ""
+    protocol: Literal["3.1.1", "5"] = "3.1.1"
+    keepalive: Annotated[int, msgspec.Meta(ge=5, le=3600)] = 60
+    #: Home Assistant MQTT discovery; false removes what was announced before.
+    discovery: bool = True
+    discovery_prefix: str = "homeassistant"
+
+    def __post_init__(self) -> None:
+        # Checked here, with the key at fault named, so check-config catches it before a boot.
+        try:
+            MqttSettings(self.url)
+        except ValueError as exc:
+            raise ValueError(f"`url`: {exc}") from None
+        for key in ("base_topic", "discovery_prefix"):
+            value = getattr(self, key)
+            if value or key == "discovery_prefix":
+                try:
+                    check_topic(value, "topic")
+                except ValueError as exc:
+                    raise ValueError(f"`{key}`: {exc}") from None
+        if self.password and self.password_file:
+            raise ValueError("`password_file`: set password or password_file, not both")
+        if (self.password or self.password_file) and not self.username:
+            raise ValueError("`username`: a password needs a username")
+        if bool(self.cert_file) != bool(self.key_file):
+            raise ValueError("`key_file`: a client certificate needs both cert_file and key_file")
+
+
 class StateConfig(_Section):
     """``[state]``: where the lamp's state survives restarts."""
 
@@ -118,11 +167,14 @@ class Config(_Section):
     sensor: SensorConfig = msgspec.field(default_factory=SensorConfig)
     discovery: DiscoveryConfig = msgspec.field(default_factory=DiscoveryConfig)
     state: StateConfig = msgspec.field(default_factory=StateConfig)
+    mqtt: MqttConfig = msgspec.field(default_factory=MqttConfig)
     logging: LoggingConfig = msgspec.field(default_factory=LoggingConfig)
 
 
 _AT = re.compile(r"^(?P<message>.*?)(?: - at `\$(?P<path>[^`]*)`)?$", re.DOTALL)
 _UNKNOWN = re.compile(r"^Object contains unknown field `(?P<name>[^`]+)`$")
+# A section's own check (``__post_init__``) leads its message with the key it is about.
+_KEYED = re.compile(r"^`(?P<name>\w+)`: (?P<message>.*)$", re.DOTALL)
 
 
 def _key(path: str) -> str:
@@ -139,6 +191,9 @@ def _explain(error: msgspec.ValidationError) -> str:
     if unknown:
         key = f"{path}.{unknown['name']}" if path else unknown["name"]
         return f"unknown key `{key}`"
+    keyed = _KEYED.match(message)
+    if keyed and path:
+        return f"invalid `{path}.{keyed['name']}`: {keyed['message']}"
     if not path:
         return message
     allowed = _choices(path)

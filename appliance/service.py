@@ -13,11 +13,13 @@ from pathlib import Path
 
 from hardware import HardwareBackend, Led, select_backend
 from hardware import Sensor as SensorDevice
+from thingtalk.mqtt import MqttSettings
 from thingtalk.server import WebThingServer
 from thingtalk.things import MultipleThings
 
 from .config import Config
 from .lamp import Lamp
+from .mqtt import ApplianceMqtt, build_mqtt, mqtt_settings
 from .sensor import Sensor
 from .state import StateStore
 
@@ -73,12 +75,18 @@ class Appliance:
     store: StateStore
     lamp: Lamp
     sensor: Sensor
+    #: The broker's settings when ``[mqtt]`` is enabled.
+    mqtt_settings: MqttSettings | None = None
     server: WebThingServer = field(init=False)
+    mqtt: ApplianceMqtt | None = field(init=False, default=None)
 
     def __post_init__(self) -> None:
         cfg = self.config
+        things = MultipleThings([self.lamp, self.sensor], advertised_name(cfg))
+        if self.mqtt_settings is not None:
+            self.mqtt = build_mqtt(cfg, self.mqtt_settings, things, name=things.name)
         self.server = WebThingServer(
-            MultipleThings([self.lamp, self.sensor], advertised_name(cfg)),
+            things,
             host=listen_host(cfg.server.host),
             port=cfg.server.port,
             discovery=cfg.discovery.enabled,
@@ -94,7 +102,11 @@ class Appliance:
         """The base URL a person on this machine opens."""
         return f"http://{browse_host(self.server.host)}:{self.server.port}"
 
-    def _started(self) -> None:
+    async def _started(self) -> None:
+        if self.mqtt is not None:
+            # Returns at once: the bridge connects (and reconnects) in the background, so
+            # a broker that is down never keeps the lamp and the sensor from being served.
+            await self.mqtt.start()
         log.info(
             "appliance %r on %s hardware: lamp at %s%s, sensor at %s%s (also http://%s.local:%d/)",
             self.server.name,
@@ -109,7 +121,13 @@ class Appliance:
 
     async def _stopping(self) -> None:
         # The things are closed by now (pollers stopped, fades cancelled), so the lamp's
-        # state is final: save it, then let go of the pins. mDNS is withdrawn after this.
+        # state is final: publish it and say offline, save it, then let go of the pins.
+        # mDNS is withdrawn after this.
+        if self.mqtt is not None:
+            try:
+                await self.mqtt.stop()
+            except Exception:
+                log.exception("stopping the MQTT bridge failed")
         try:
             await self.store.save(self.lamp.state)
             log.info("saved the lamp state %s to %s", self.lamp.state, self.store.path)
@@ -154,8 +172,10 @@ def check_state_dir(directory: Path) -> None:
 
 
 def build_appliance(config: Config, backend: HardwareBackend | None = None) -> Appliance:
-    """Make the hardware (raising ``HardwareError`` or ``ValueError``) and the things."""
+    """Make the hardware (raising ``HardwareError`` or ``ValueError``) and the things
+    (``ConfigError`` if ``[mqtt]`` cannot be set up: checked before any pin is taken)."""
     check_state_dir(Path(config.state.dir))
+    settings = mqtt_settings(config) if config.mqtt.enabled else None
     backend = backend or select_backend(config.hardware.backend)
     led = backend.make_led(config.lamp.pin, config.lamp.frequency, config.lamp.gamma)
     try:
@@ -166,7 +186,7 @@ def build_appliance(config: Config, backend: HardwareBackend | None = None) -> A
     store = StateStore(config.state.dir)
     lamp = Lamp(led, store.load(), store.save)
     sensor = Sensor(device, interval=config.sensor.interval)
-    return Appliance(config, backend, led, device, store, lamp, sensor)
+    return Appliance(config, backend, led, device, store, lamp, sensor, settings)
 
 
 async def serve(appliance: Appliance, shutdown: asyncio.Event | None = None) -> None:

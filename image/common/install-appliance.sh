@@ -65,7 +65,7 @@ step "virtual environment /opt/appliance"
 # venv should see them; pip still installs what the appliance pins itself.
 python3 -m venv --system-site-packages /opt/appliance
 /opt/appliance/bin/pip install --quiet --no-index --no-cache-dir --disable-pip-version-check \
-  --find-links "$wheels" "${app_wheels[0]}[pi,uvloop]" -r "$files/requirements-pi.txt"
+  --find-links "$wheels" "${app_wheels[0]}[pi,uvloop,mqtt]" -r "$files/requirements-pi.txt"
 ln -sf /opt/appliance/bin/appliance /usr/local/bin/appliance
 
 step "configuration and settings"

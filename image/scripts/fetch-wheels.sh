@@ -38,7 +38,7 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 repo="$(cd "$here/../.." && pwd)"
 requirements="$here/../common/files/requirements-pi.txt"
 # The extras install-appliance.sh installs: keep the two in step.
-extras="pi,uvloop"
+extras="pi,uvloop,mqtt"
 python="${PYTHON:-python3}"
 target_python="${TARGET_PYTHON:-3.11}"
 target_glibc="${TARGET_GLIBC:-2_36}"

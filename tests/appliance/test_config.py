@@ -48,6 +48,21 @@ name = "Kitchen"
 [state]
 dir = "/tmp/state"
 
+[mqtt]
+enabled = true
+url = "mqtts://broker.lan:8884"
+username = "appliance"
+password_file = "/etc/appliance/mqtt-password"
+client_id = "kitchen-1"
+base_topic = "home/kitchen"
+ca_file = "/etc/ssl/broker-ca.pem"
+cert_file = "/etc/appliance/client.pem"
+key_file = "/etc/appliance/client.key"
+protocol = "5"
+keepalive = 30
+discovery = false
+discovery_prefix = "ha"
+
 [logging]
 level = "debug"
 """
@@ -63,6 +78,9 @@ def test_defaults() -> None:
     assert config.discovery.enabled and config.discovery.interfaces == []
     assert config.discovery.name == ""
     assert config.state.dir == "/var/lib/appliance"
+    assert config.mqtt.enabled is False and config.mqtt.discovery is True
+    assert config.mqtt.url == "mqtt://homeassistant.local:1883"
+    assert config.mqtt.discovery_prefix == "homeassistant"
     assert config.logging.level == "INFO"
     assert loads_config("") == config
 
@@ -77,6 +95,21 @@ def test_every_key_is_read() -> None:
     assert config.discovery.interfaces == ["wlan0", "192.168.1.20"]
     assert config.discovery.name == "Kitchen"
     assert config.state.dir == "/tmp/state"
+    mqtt = config.mqtt
+    assert (mqtt.enabled, mqtt.url, mqtt.username) == (True, "mqtts://broker.lan:8884", "appliance")
+    assert (mqtt.password, mqtt.password_file) == ("", "/etc/appliance/mqtt-password")
+    assert (mqtt.client_id, mqtt.base_topic, mqtt.protocol, mqtt.keepalive) == (
+        "kitchen-1",
+        "home/kitchen",
+        "5",
+        30,
+    )
+    assert (mqtt.ca_file, mqtt.cert_file, mqtt.key_file) == (
+        "/etc/ssl/broker-ca.pem",
+        "/etc/appliance/client.pem",
+        "/etc/appliance/client.key",
+    )
+    assert (mqtt.discovery, mqtt.discovery_prefix) == (False, "ha")
     assert config.logging.level_name == "DEBUG"
 
 
@@ -99,6 +132,16 @@ def test_every_key_is_read() -> None:
         ("[discovery]\ninterfaces = [1]", "discovery.interfaces[0]"),
         ("[state]\ndir = ''", "state.dir"),
         ("[logging]\nlevel = 'loud'", "logging.level"),
+        ("[mqtt]\nurl = 'http://broker'", "mqtt.url"),
+        ("[mqtt]\nurl = 'mqtt://broker:0'", "mqtt.url"),
+        ("[mqtt]\nbase_topic = 'home/#'", "mqtt.base_topic"),
+        ("[mqtt]\ndiscovery_prefix = ''", "mqtt.discovery_prefix"),
+        ("[mqtt]\nusername = 'u'\npassword = 'p'\npassword_file = 'f'", "mqtt.password_file"),
+        ("[mqtt]\npassword = 'p'", "mqtt.username"),
+        ("[mqtt]\ncert_file = 'c.pem'", "mqtt.key_file"),
+        ("[mqtt]\nprotocol = 4", "mqtt.protocol"),
+        ("[mqtt]\nkeepalive = 1", "mqtt.keepalive"),
+        ("[mqtt]\nqos = 2", "mqtt.qos"),
         ("[frobnicate]\nx = 1", "frobnicate"),
         ("server = 3", "server"),
     ],

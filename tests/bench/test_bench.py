@@ -31,3 +31,22 @@ def test_quick_run_measures_everything(tmp_path: Path) -> None:
         assert results["process"][name]["idle_rss_kib"] > 0
         assert results["process"][name]["startup_ms"] > 0
     assert len(results["targets"]) == 4
+
+
+def test_the_mqtt_bench_runs(tmp_path: Path) -> None:
+    from tests.broker import INSTALL_HINT, require
+
+    require("mosquitto", INSTALL_HINT, sbin=True)
+    out = tmp_path / "mqtt.json"
+    command = [
+        sys.executable, "-m", "bench.mqtt", "--appliances", "3", "--duration", "1",
+        "--write-rate", "30", "--writers", "1", "--outage", "0.2", "--json", str(out),
+    ]  # fmt: skip
+    run = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=90)
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "publish lag" in run.stdout and "latest values in" in run.stdout
+    results = json.loads(out.read_text())
+    assert results["steady"]["appliances"] == 3
+    assert results["steady"]["messages_per_s"] > 0 and results["steady"]["lag_samples"] > 0
+    assert results["steady"]["dropped"] == 0
+    assert results["outage"]["all_latest_values_s"] >= results["outage"]["all_reconnected_s"] > 0

@@ -100,6 +100,21 @@ def test_hostname_and_tables_are_applied(root: Path):
     assert result.config == expected
 
 
+def test_an_mqtt_table_is_applied(root: Path):
+    result = apply(
+        root,
+        '[mqtt]\nenabled = true\nurl = "mqtt://homeassistant.local:1883"\n'
+        'username = "appliance"\npassword = "a \\"quoted\\" secret"\n',
+    )
+    assert result.config["mqtt"] == {
+        "enabled": True,
+        "url": "mqtt://homeassistant.local:1883",
+        "username": "appliance",
+        "password": 'a "quoted" secret',
+    }
+    assert {k: v for k, v in result.config.items() if k != "mqtt"} == base(root)
+
+
 def test_malformed_file_changes_nothing_and_says_where(root: Path):
     result = apply(root, 'hostname = "kitchen"\n[lamp\npin = 12\n')
     assert result.config == base(root)
@@ -188,3 +203,15 @@ def test_config_only_with_a_malformed_file_runs_the_base_config(root: Path):
 def test_help_names_the_config_only_mode():
     proc = subprocess.run([sys.executable, str(SCRIPT), "--help"], capture_output=True, text=True)
     assert proc.returncode == 0 and "--config-only" in proc.stdout
+
+
+def test_real_check_config_checks_the_mqtt_table(root: Path):
+    appliance = Path(sys.executable).with_name("appliance")
+    assert appliance.exists(), f"{appliance} is missing: install the project (`make install`)"
+    good = apply(root, '[mqtt]\nenabled = true\nusername = "ha"\npassword = "pw"\n', str(appliance))
+    assert good.config["mqtt"]["enabled"] is True
+    bad = apply(
+        root, '[mqtt]\nenabled = true\nurl = "http://homeassistant.local"\n', str(appliance)
+    )
+    assert bad.config == base(root)
+    assert "mqtt.url" in bad.stderr

@@ -41,6 +41,9 @@ MODEL = [
     "thingtalk.descriptions",
     "thingtalk.descriptions.webthings",
     "thingtalk.descriptions.w3c",
+    "thingtalk.descriptions.mqtt",
+    "thingtalk.descriptions.errors",
+    "thingtalk.mqtt",
 ]
 
 PROBE = r"""

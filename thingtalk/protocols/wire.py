@@ -8,6 +8,7 @@ from typing import Any
 import msgspec
 from quart import Response
 
+from ..descriptions.errors import error_body as error_body  # re-exported: one body everywhere
 from ..errors import BadRequest, ThingtalkError
 
 JSON = "application/json"
@@ -33,11 +34,6 @@ def loads(data: bytes | str) -> Any:
 def json_response(obj: Any, status: int = 200, content_type: str = JSON) -> Response:
     """A JSON response."""
     return Response(dumps(obj), status=status, content_type=content_type)
-
-
-def error_body(error: ThingtalkError) -> dict[str, Any]:
-    """The JSON body of an error: ``{"error": code, "message": text}``."""
-    return {"error": error.code, "message": error.message}
 
 
 def status_line(error: ThingtalkError) -> str:
