@@ -21,12 +21,12 @@ $(RUN_STAMP): pyproject.toml
 	@test -x $(BIN)/python || { echo "== creating $(VENV) with $(PYTHON)"; $(PYTHON) -m venv $(VENV); }
 	@echo "== installing the appliance and what it needs to run into $(VENV)"
 	$(BIN)/pip install --progress-bar on --upgrade pip
-	$(BIN)/pip install --progress-bar on -e '.[uvloop]'
+	$(BIN)/pip install --progress-bar on -e '.[uvloop,mqtt]'
 	@touch $@
 
 $(DEV_STAMP): $(RUN_STAMP)
 	@echo "== installing the test and lint tools into $(VENV)"
-	$(BIN)/pip install --progress-bar on -e '.[dev,uvloop]'
+	$(BIN)/pip install --progress-bar on -e '.[dev,uvloop,mqtt]'
 	@touch $@
 
 $(NODE_STAMP): examples/node-wot/package.json examples/node-wot/package-lock.json
