@@ -24,6 +24,9 @@ from .sensor import Sensor
 from .state import StateStore
 
 log = logging.getLogger(__name__)
+#: What the appliance logs once it serves: the image's guide quotes it and its boot test waits
+#: for it in the journal.
+READY_LINE = "appliance %r on %s hardware: lamp at %s%s, sensor at %s%s (also http://%s.local:%d/)"
 
 #: Where each thing is served; gateways remember these, so they never move.
 LAMP_PATH = "/0"
@@ -108,7 +111,7 @@ class Appliance:
             # a broker that is down never keeps the lamp and the sensor from being served.
             await self.mqtt.start()
         log.info(
-            "appliance %r on %s hardware: lamp at %s%s, sensor at %s%s (also http://%s.local:%d/)",
+            READY_LINE,
             self.server.name,
             self.backend.name,
             self.url,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ast
 import asyncio
 import contextlib
 import importlib.util
@@ -136,24 +135,10 @@ class Blocker(Action):
 
 
 def ready_line_pattern() -> re.Pattern[str]:
-    """The line the appliance logs once it serves (``Appliance._started`` in
-    appliance/service.py), as a regex: the READMEs quote it and the image's boot test reads it
-    from the journal, so both follow the code's own format string."""
-    tree = ast.parse((ROOT / "appliance" / "service.py").read_text())
-    started_fn = next(
-        node
-        for node in ast.walk(tree)
-        if isinstance(node, ast.FunctionDef) and node.name == "_started"
-    )
-    call = next(
-        node
-        for node in ast.walk(started_fn)
-        if isinstance(node, ast.Call)
-        and isinstance(node.func, ast.Attribute)
-        and node.func.attr == "info"
-    )
-    first = call.args[0]
-    assert isinstance(first, ast.Constant) and isinstance(first.value, str)
+    """The line the appliance logs once it serves (``READY_LINE`` in appliance/service.py), as
+    a regex: the READMEs quote it and the image's boot test reads it from the journal."""
+    from appliance.service import READY_LINE
+
     fields = {"%r": "'[^']*'", "%s": r"\S+?", "%d": r"\d+"}
-    parts = re.split(r"(%[rsd])", first.value)
+    parts = re.split(r"(%[rsd])", READY_LINE)
     return re.compile("".join(fields.get(part, re.escape(part)) for part in parts))
