@@ -80,6 +80,14 @@ class WebThingServer:
     ``additional_routes`` (:class:`Route`\\ s or Quart blueprints),
     ``additional_middlewares`` (ASGI middleware factories, ``app -> app``), and
     ``additional_on_startup`` / ``additional_on_shutdown`` (sync or async callables).
+
+    For the WebThings gateway: ``strict_input_schemas`` serves each action's ``input`` in the
+    WebThings TD with only JSON Schema keywords (the gateway compiles it with Ajv in strict
+    mode, which refuses ``unit`` and other annotations; the W3C TD keeps them), and
+    ``precise_event_times`` gives WebThings event timestamps microseconds, unique per thing
+    (the gateway keys an event by ``data.id`` or else by name and timestamp, so two events
+    of a second would otherwise merge). Both are off by default: the WebThings conformance
+    tester wants ``unit`` in the input and whole-second timestamps.
     """
 
     def __init__(
@@ -107,6 +115,8 @@ class WebThingServer:
         max_body_size: int = 64 * 1024,
         freeze_gc: bool = False,
         access_log: bool = False,
+        strict_input_schemas: bool = False,
+        precise_event_times: bool = False,
     ) -> None:
         self.things = as_collection(things, name)
         self.port = port
@@ -127,7 +137,11 @@ class WebThingServer:
         self.freeze_gc = freeze_gc
         self.access_log = access_log
         self.options = Options(
-            base_path=self.base_path, context=context, max_body_size=max_body_size
+            base_path=self.base_path,
+            context=context,
+            max_body_size=max_body_size,
+            strict_input_schemas=strict_input_schemas,
+            precise_event_times=precise_event_times,
         )
         self.app: Quart | None = None
         self.advertiser: Any = None

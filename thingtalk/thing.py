@@ -9,12 +9,14 @@ import re
 from collections import OrderedDict, deque
 from collections.abc import Coroutine, Iterator, Mapping
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any, ClassVar, Protocol, Self
 
 from .action import Action
 from .errors import BadRequest, Busy, NotFound
 from .event import Event
 from .property import Property
+from .timestamp import timestamp
 from .validation import Schema
 
 DEFAULT_ACTION_HISTORY = 200
@@ -315,6 +317,11 @@ class Thing:
     def add_event(self, event: Event) -> None:
         """Record ``event`` (the history is bounded) and tell observers."""
         self.find_available_event(event.name)
+        last = self.events[-1].moment if self.events else None
+        if last is not None and event.moment <= last:
+            # Two events in the same microsecond: keep their precise times apart.
+            event.moment = last + timedelta(microseconds=1)
+            event.time = timestamp(event.moment)
         self.events.append(event)
         for observer in list(self.observers):
             self._call(observer.event_raised, event)

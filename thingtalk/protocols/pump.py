@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 from quart import websocket
@@ -14,14 +14,20 @@ CLOSE_TOO_SLOW = 1013
 
 
 async def pump(
-    receive: Coroutine[Any, Any, None], queue: asyncio.Queue[str], overflowed: asyncio.Event
+    receive: Coroutine[Any, Any, None],
+    queue: asyncio.Queue[str],
+    overflowed: asyncio.Event,
+    sent: Callable[[], None] | None = None,
 ) -> None:
     """Run a socket: its receive loop, and its send queue drained to the client, until the
-    client leaves or falls so far behind that its queue overflowed (then close it, 1013)."""
+    client leaves or falls so far behind that its queue overflowed (then close it, 1013).
+    ``sent`` is called after each message went out."""
 
     async def send() -> None:
         while True:
             await websocket.send(await queue.get())
+            if sent is not None:
+                sent()
 
     tasks = [
         asyncio.ensure_future(receive),
