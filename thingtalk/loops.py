@@ -17,7 +17,9 @@ method serve both:
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Coroutine, Generator
+import contextlib
+import threading
+from collections.abc import Awaitable, Callable, Coroutine, Generator, Iterator
 from typing import Any, TypeVar
 
 T = TypeVar("T")
@@ -79,3 +81,23 @@ def call_in(
 async def awaited(awaitable: Awaitable[T]) -> T:
     """``awaitable`` as a coroutine (what ``create_task`` takes)."""
     return await awaitable
+
+
+@contextlib.contextmanager
+def background_thread_loop() -> Iterator[asyncio.AbstractEventLoop]:
+    """An event loop running in a thread for the ``with`` block (the thingtalk seed's helper).
+
+    The seed wrote ``with background_thread_loop() as loop: app = WebThingServer(loop,
+    Light).create()``; that still works, though the server no longer needs the loop: the
+    things are built on the loop that serves them. The loop is stopped and closed at the end
+    of the block.
+    """
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_forever, name="background loop", daemon=True)
+    thread.start()
+    try:
+        yield loop
+    finally:
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join()
+        loop.close()

@@ -276,8 +276,13 @@ class WebThingServer:
         previous = self._discovery_task
 
         async def readvertise() -> None:
-            if previous is not None:
-                await self._stop_discovery()
+            # Withdraw what was announced with the configured port, then announce this one.
+            if previous is not None and not previous.done():
+                previous.cancel()
+                await asyncio.gather(previous, return_exceptions=True)
+            if self.advertiser is not None:
+                await self.advertiser.stop()
+                self.advertiser = None
             await self._start_discovery()
 
         self._discovery_task = asyncio.get_running_loop().create_task(readvertise())

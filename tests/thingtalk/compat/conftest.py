@@ -12,7 +12,7 @@ from pathlib import Path
 
 import httpx
 
-from tests.support import free_port
+from tests.support import ROOT, free_port
 
 PROGRAMS = Path(__file__).resolve().parent / "programs"
 START_SECONDS = 30.0
@@ -65,7 +65,7 @@ async def running(
             cwd=cwd,
             stdout=out,
             stderr=asyncio.subprocess.STDOUT,
-            env={**os.environ, "PYTHONUNBUFFERED": "1", "PYTHONPATH": str(Path.cwd())},
+            env={**os.environ, "PYTHONUNBUFFERED": "1", "PYTHONPATH": str(ROOT)},
         )
     program = Program(process, port, log)
     try:
@@ -79,3 +79,13 @@ async def running(
 def python(script: str, *args: str) -> list[str]:
     """The command running ``programs/<script>`` with this interpreter."""
     return [sys.executable, str(PROGRAMS / script), *args]
+
+
+def uvicorn(app: str, *args: str) -> list[str]:
+    """``uvicorn <app>`` on 127.0.0.1 and the program's port, as its users run it."""
+    return [sys.executable, "-m", "uvicorn", app, "--host", "127.0.0.1", "--port", "{port}", *args]
+
+
+def hypercorn(app: str, *args: str) -> list[str]:
+    """The ``hypercorn`` command line on 127.0.0.1 and the program's port."""
+    return [sys.executable, "-m", "hypercorn", app, "--bind", "127.0.0.1:{port}", *args]
