@@ -34,8 +34,9 @@ def served(request: pytest.FixtureRequest) -> Iterator[Served]:
 
 def test_the_proxy_hides_the_site_root(served: Served) -> None:
     root = f"http://127.0.0.1:{served.port}"
-    assert httpx.get(f"{root}/_page/page.js").status_code == 404
-    assert httpx.get(f"{served.url}/_page/page.js").status_code == 200
+    for path in ("/_page/page.js", "/0", "/"):
+        assert httpx.get(f"{root}{path}").status_code == 404, path
+    assert served.get("/0")["title"] == "Test Lamp"  # the same paths under the prefix
 
 
 @pytest.mark.parametrize("served", [False, True], ids=["multiple", "single"], indirect=True)

@@ -287,7 +287,7 @@ async def test_created_reaches_the_socket_before_the_post_is_answered(port: int)
     server = lamp_server(lamp, host="127.0.0.1", port=port, additional_middlewares=[record])
     async with serving(server) as url, real_socket(f"ws://127.0.0.1:{port}/") as ws:
         await eventually(lambda: lamp.observers)
-        for level in range(400):
+        for level in range(150):
             await lamp.set_property("brightness", level % 100)
         async with httpx.AsyncClient(base_url=url) as http:
             response = await http.post("/actions", json=FADE)
