@@ -30,6 +30,31 @@ class Program:
     def output(self) -> str:
         return self.log.read_text(errors="replace")
 
+    def troubles(self) -> list[str]:
+        """Lines of the output that tell of something gone wrong in the program.
+
+        A network without multicast fails the mDNS adverts (logged with a traceback, and the
+        things are still served): that is the machine's, and not counted.
+        """
+        markers = (
+            "Traceback",
+            "never awaited",
+            "never retrieved",
+            "Exception in callback",
+            "ERROR:",
+        )
+        found, in_mdns_failure = [], False
+        for line in self.output().splitlines():
+            if "mDNS" in line and ("ERROR" in line or "WARNING" in line):
+                in_mdns_failure = True
+                continue
+            if in_mdns_failure and (line.startswith((" ", "Traceback")) or not line.strip()):
+                continue
+            in_mdns_failure = False
+            if any(marker in line for marker in markers) or " ERROR " in f" {line} ":
+                found.append(line)
+        return found
+
     async def wait_answering(self, path: str = "/") -> None:
         """Wait until ``path`` answers (or fail with the program's output)."""
         loop = asyncio.get_running_loop()
