@@ -15,7 +15,9 @@ from typing import Any
 from quart import Blueprint, Quart
 
 from .protocols.app import ASGIMiddleware, create_app
+from .protocols.security import Security
 from .protocols.state import Options
+from .protocols.tokens import TokenVerifier
 from .thing import Thing
 from .things import MultipleThings, SingleThing, ThingsCollection
 
@@ -66,6 +68,13 @@ class WebThingServer:
     ``additional_routes`` (:class:`Route`\\ s or Quart blueprints),
     ``additional_middlewares`` (ASGI middleware factories, ``app -> app``), and
     ``additional_on_startup`` / ``additional_on_shutdown`` (sync or async callables).
+
+    Security (see the README's security section): ``allowed_origins`` are the web origins,
+    besides the server's own, whose pages may read and change things (``"*"`` only with
+    tokens); ``tokens`` makes every request but reading the TDs and the page's files need
+    ``Authorization: Bearer <token>`` (or ``?jwt=`` on websockets); ``verify_token(token)``
+    (sync or async) accepts further tokens, e.g. JWTs; ``trusted_proxies`` are the addresses
+    whose ``Forwarded``/``X-Forwarded-*`` headers say which host and scheme the client used.
     """
 
     def __init__(
@@ -86,6 +95,10 @@ class WebThingServer:
         additional_on_shutdown: Iterable[Handler] | None = None,
         disable_host_validation: bool = False,
         allowed_hosts: Iterable[str] = (),
+        allowed_origins: Iterable[str] = (),
+        tokens: Iterable[str] = (),
+        verify_token: TokenVerifier | None = None,
+        trusted_proxies: Iterable[str] = (),
         discovery: bool = True,
         discovery_interfaces: Sequence[str] | None = None,
         publish_addresses: bool = True,
@@ -106,6 +119,13 @@ class WebThingServer:
         self.additional_on_shutdown = list(additional_on_shutdown or ())
         self.disable_host_validation = disable_host_validation
         self.allowed_hosts = list(allowed_hosts)
+        # Checked here, so a bad setting fails at construction with the reason.
+        self.security = Security.of(
+            allowed_origins=allowed_origins,
+            tokens=tokens,
+            verify_token=verify_token,
+            trusted_proxies=trusted_proxies,
+        )
         self.discovery = discovery
         self.discovery_interfaces = list(discovery_interfaces) if discovery_interfaces else None
         self.publish_addresses = publish_addresses
@@ -138,6 +158,7 @@ class WebThingServer:
             self.options,
             allowed_hosts=None if self.disable_host_validation else self.host_names(),
             middlewares=self.additional_middlewares,
+            security=self.security,
         )
         for route in self.additional_routes:
             if isinstance(route, Blueprint):

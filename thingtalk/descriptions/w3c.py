@@ -27,6 +27,16 @@ HTTP_SSE_PROFILE = "https://www.w3.org/2022/wot/profile/http-sse/v1"
 WTP_SUBPROTOCOL = "webthingprotocol"
 JSON = "application/json"
 NOSEC = {"nosec_sc": {"scheme": "nosec"}}
+# Declared when the server needs bearer tokens; websockets also take the token as ?jwt=.
+BEARER = {"bearer_sc": {"scheme": "bearer", "in": "header"}}
+
+
+def security(bearer: bool) -> dict[str, Any]:
+    """``securityDefinitions`` and ``security`` of a W3C TD."""
+    if bearer:
+        return {"securityDefinitions": copy.deepcopy(BEARER), "security": "bearer_sc"}
+    return {"securityDefinitions": copy.deepcopy(NOSEC), "security": "nosec_sc"}
+
 
 # Relative to the thing's URL. Kept apart from the WebThings routes (``properties/<name>``
 # there answers ``{name: value}``; the W3C readproperty answers the bare value).
@@ -179,8 +189,10 @@ def thing_description(
     origin: str,
     ws_origin: str,
     extra_context: str | None = None,
+    bearer: bool = False,
 ) -> dict[str, Any]:
-    """The W3C TD 1.1 of ``thing`` served at ``origin + href_prefix``.
+    """The W3C TD 1.1 of ``thing`` served at ``origin + href_prefix`` (declaring the bearer
+    scheme when ``bearer``).
 
     ``extra_context`` (the WebThings schemas by default in the server) defines the
     capability terms used in ``@type``.
@@ -203,8 +215,7 @@ def thing_description(
         {
             "base": f"{origin}{href_prefix}/",
             "profile": [HTTP_BASIC_PROFILE, HTTP_SSE_PROFILE],
-            "securityDefinitions": copy.deepcopy(NOSEC),
-            "security": "nosec_sc",
+            **security(bearer),
             "properties": _properties(thing, ws_href),
             "actions": _actions(thing, ws_href),
             "events": _events(thing, ws_href),
@@ -265,15 +276,17 @@ def action_error(action: Action) -> dict[str, Any] | None:
     return None
 
 
-def directory_description(*, origin: str, base_path: str, things_href: str) -> dict[str, Any]:
+def directory_description(
+    *, origin: str, base_path: str, things_href: str, bearer: bool = False
+) -> dict[str, Any]:
     """The TD of a minimal WoT Discovery Thing Description Directory listing the served TDs."""
     return {
         "@context": [TD_CONTEXT, DISCOVERY_CONTEXT],
         "@type": "ThingDirectory",
         "title": "Thing Description Directory",
         "base": f"{origin}{base_path}/",
-        "securityDefinitions": copy.deepcopy(NOSEC),
-        "security": "nosec_sc",
+        # Reading the list of TDs needs no token; the scheme is the one the things declare.
+        **security(False),
         "properties": {
             "things": {
                 "description": "The Thing Descriptions of the things served here",

@@ -11,6 +11,15 @@ from ..thing import Thing
 
 WEBTHINGS_CONTEXT = "https://webthings.io/schemas"
 NOSEC = {"nosec_sc": {"scheme": "nosec"}}
+# Declared when the server needs bearer tokens (Authorization: Bearer, or ?jwt= on websockets).
+BEARER = {"bearer_sc": {"scheme": "bearer"}}
+
+
+def security(bearer: bool) -> dict[str, Any]:
+    """``securityDefinitions`` and ``security`` of a WebThings TD."""
+    if bearer:
+        return {"securityDefinitions": copy.deepcopy(BEARER), "security": "bearer_sc"}
+    return {"securityDefinitions": copy.deepcopy(NOSEC), "security": "nosec_sc"}
 
 
 def affordances(thing: Thing, href_prefix: str) -> dict[str, Any]:
@@ -40,8 +49,10 @@ def thing_description(
     origin: str,
     ws_origin: str,
     context: str = WEBTHINGS_CONTEXT,
+    bearer: bool = False,
 ) -> dict[str, Any]:
-    """The WebThings TD of ``thing`` served at ``origin + href_prefix``.
+    """The WebThings TD of ``thing`` served at ``origin + href_prefix`` (declaring the bearer
+    scheme when ``bearer``).
 
     ``origin`` is ``scheme://host[:port]`` as the client reached us and ``ws_origin`` the
     matching ``ws``/``wss`` origin; the links come in the order the WebThings API fixes:
@@ -56,8 +67,7 @@ def thing_description(
         "description": thing.description,
         "base": f"{origin}{path}",
         "href": path,
-        "securityDefinitions": copy.deepcopy(NOSEC),
-        "security": "nosec_sc",
+        **security(bearer),
         **affordances(thing, href_prefix),
         "links": [
             {"rel": "properties", "href": f"{href_prefix}/properties"},

@@ -23,6 +23,7 @@ def describe(served: ServedThing, state: AppState) -> dict[str, Any]:
         origin=origin,
         ws_origin=ws_origin,
         context=state.options.context,
+        bearer=state.needs_token,
     )
 
 
