@@ -155,9 +155,13 @@ class FrontDoor:
                 if token is not None:
                     challenge += b', error="invalid_token"'
                 await _refuse(
-                    scope, receive, send, _unauthorized(token, websocket), cors,
+                    scope,
+                    receive,
+                    send,
+                    _unauthorized(token, websocket),
+                    cors,
                     [(b"www-authenticate", challenge)],
-                )  # fmt: skip
+                )
                 return
 
         if not websocket and method not in BODYLESS_METHODS:
