@@ -5,13 +5,22 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import secrets
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 from hardware import BACKEND_CHOICES, HardwareError
 
-from .config import DEFAULT_CONFIG_PATH, LOG_LEVELS, Config, ConfigError, load_config, override
+from .config import (
+    DEFAULT_CONFIG_PATH,
+    LOG_LEVELS,
+    Config,
+    ConfigError,
+    all_tokens,
+    load_config,
+    override,
+)
 
 log = logging.getLogger("appliance")
 
@@ -23,11 +32,15 @@ examples:
       what the Raspberry Pi image runs (GPIO when it is a Pi)
   appliance check-config --config my.toml
       exit 0 if the file is valid, else 1 and the key at fault
+  appliance token
+      print a new random bearer token for [security] tokens
 
 The config file (TOML; default {DEFAULT_CONFIG_PATH}, where a missing file means the
-defaults) has the sections [server] host, port; [hardware] backend; [lamp] pin, frequency,
-gamma; [sensor] model, pin, interval; [discovery] enabled, interfaces, name,
-publish_addresses; [state] dir; [logging] level. Options given here override the file.
+defaults) has the sections [server] host, port, certfile, keyfile; [hardware]
+backend; [lamp] pin, frequency, gamma; [sensor] model, pin, interval; [discovery]
+enabled, interfaces, name, publish_addresses; [security] allowed_origins, tokens,
+tokens_file, trusted_proxies, allowed_hosts; [state] dir; [logging] level. Options
+given here override the file.
 """
 
 
@@ -91,6 +104,12 @@ def make_parser() -> argparse.ArgumentParser:
         "and exit 1.",
     )
     check.add_argument("--config", type=Path, metavar="FILE", help=config_help)
+
+    commands.add_parser(
+        "token",
+        help="print a new random bearer token (for [security] tokens or tokens_file)",
+        description="Print a new random bearer token: 32 random bytes, URL-safe base64.",
+    )
     return parser
 
 
@@ -104,7 +123,7 @@ def setup_logging(level: str) -> None:
 def check_config(path: Path | None) -> int:
     """``appliance check-config``: 0 if the file is valid, else 1 with the error on stderr."""
     try:
-        load_config(path)
+        all_tokens(load_config(path))  # the tokens file must be readable and valid too
     except ConfigError as exc:
         print(f"appliance: invalid config: {exc}", file=sys.stderr)
         return 1
@@ -140,6 +159,11 @@ def serve(args: argparse.Namespace) -> int:
         return 1
     setup_logging(config.logging.level_name)
     try:
+        all_tokens(config)
+    except ConfigError as exc:
+        log.error("invalid config: %s", exc)
+        return 1
+    try:
         appliance = build_appliance(config)
     except (HardwareError, ValueError) as exc:
         log.error("cannot set up the hardware: %s", exc)
@@ -159,6 +183,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = make_parser().parse_args(argv)
     if args.command == "check-config":
         return check_config(args.config)
+    if args.command == "token":
+        print(secrets.token_urlsafe(32))
+        return 0
     return serve(args)
 
 

@@ -14,7 +14,7 @@ from hardware import Sensor as SensorDevice
 from thingtalk.server import WebThingServer
 from thingtalk.things import MultipleThings
 
-from .config import Config
+from .config import Config, all_tokens
 from .lamp import Lamp
 from .sensor import Sensor
 from .state import StateStore
@@ -84,6 +84,7 @@ class Appliance:
 
     def __post_init__(self) -> None:
         cfg = self.config
+        security = cfg.security
         self.server = ApplianceServer(
             MultipleThings([self.lamp, self.sensor], advertised_name(cfg)),
             host=listen_host(cfg.server.host),
@@ -91,6 +92,12 @@ class Appliance:
             discovery=cfg.discovery.enabled,
             discovery_interfaces=cfg.discovery.interfaces or None,
             publish_addresses=cfg.discovery.publish_addresses,
+            certfile=cfg.server.certfile or None,
+            keyfile=cfg.server.keyfile or None,
+            allowed_origins=security.allowed_origins,
+            tokens=all_tokens(cfg),
+            trusted_proxies=security.trusted_proxies,
+            allowed_hosts=security.allowed_hosts,
             additional_on_startup=[self._started],
             additional_on_shutdown=[self._stopping],
             freeze_gc=True,  # the appliance owns its process: GC pauses off the hot path
@@ -99,19 +106,22 @@ class Appliance:
     @property
     def url(self) -> str:
         """The base URL a person on this machine opens."""
-        return f"http://{browse_host(self.server.host)}:{self.server.port}"
+        scheme = "https" if self.server.tls else "http"
+        return f"{scheme}://{browse_host(self.server.host)}:{self.server.port}"
 
     def _started(self) -> None:
         log.info(
-            "appliance %r on %s hardware: lamp at %s%s, sensor at %s%s (also http://%s.local:%d/)",
+            "appliance %r on %s hardware: lamp at %s%s, sensor at %s%s (also %s://%s.local:%d/)%s",
             self.server.name,
             self.backend.name,
             self.url,
             LAMP_PATH,
             self.url,
             SENSOR_PATH,
+            "https" if self.server.tls else "http",
             socket.gethostname().split(".", 1)[0],
             self.server.port,
+            "; bearer tokens required" if self.server.security.needs_token else "",
         )
 
     async def _stopping(self) -> None:
