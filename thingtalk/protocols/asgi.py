@@ -35,6 +35,9 @@ PublicCheck = Callable[[str, str, bool], bool]
 #: Where the front door leaves ``(http origin, websocket origin)`` as the client addressed
 #: the server (validated), for the Thing Descriptions' absolute URLs.
 ORIGINS_KEY = "thingtalk.origins"
+#: The path as the client sent it, before its trailing slash was dropped (the page's
+#: relative links resolve against it).
+SENT_PATH_KEY = "thingtalk.sent_path"
 METHODS = b"GET, HEAD, PUT, POST, DELETE, OPTIONS"
 PREFLIGHT_HEADERS: list[tuple[bytes, bytes]] = [
     (b"access-control-allow-methods", METHODS),
@@ -114,6 +117,7 @@ class FrontDoor:
         path: str = scope["path"]
         if len(path) > 1 and path.endswith("/"):
             # Trailing slashes are optional on every route.
+            scope[SENT_PATH_KEY] = path
             scope["path"] = path.rstrip("/") or "/"
             scope["raw_path"] = scope["path"].encode()
         web = WEB_SCHEME[scheme]

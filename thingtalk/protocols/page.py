@@ -8,11 +8,14 @@ is served by the server itself (no CDN: a device may have no internet).
 from __future__ import annotations
 
 import html
+import posixpath
 from pathlib import Path
+from urllib.parse import quote
 
-from quart import Blueprint, Response, current_app, send_from_directory
+from quart import Blueprint, Response, current_app, request, send_from_directory
 
 from ..errors import NotFound
+from .asgi import SENT_PATH_KEY
 from .state import AppState, ServedThing, app_state
 
 HTML = "text/html"
@@ -37,9 +40,9 @@ _SHELL = """<!doctype html>
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="color-scheme" content="light dark">
 <title>{title}</title>
-<link rel="icon" href="{assets}/icon.svg" type="image/svg+xml">
-<link rel="stylesheet" href="{assets}/page.css">
-<script src="{assets}/page.js" defer></script>
+<link rel="icon" href="{assets}/icon.svg{query}" type="image/svg+xml">
+<link rel="stylesheet" href="{assets}/page.css{query}">
+<script src="{assets}/page.js{query}" defer></script>
 </head>
 <body data-source="{source}" data-index="{index}">
 <header class="top{layout}">{heading}{nav}</header>
@@ -61,9 +64,27 @@ def index_path(state: AppState) -> str:
     return state.options.base_path.rstrip("/") or "/"
 
 
-def render_shell(state: AppState, *, title: str, source: str, index: str | None) -> str:
+def relative_assets(state: AppState, sent_path: str) -> str:
+    """The assets' folder relative to a page at ``sent_path``, so that the page also works
+    where a proxy serves it under a prefix of its own (the WebThings gateway's
+    ``/proxy/<thing>/``): ``/0`` -> ``_page``, ``/0/`` -> ``../_page``."""
+    folder = sent_path if sent_path.endswith("/") else posixpath.dirname(sent_path) or "/"
+    return posixpath.relpath(asset_base(state), folder)
+
+
+def render_shell(
+    state: AppState,
+    *,
+    title: str,
+    source: str,
+    index: str | None,
+    assets: str | None = None,
+    query: str = "",
+) -> str:
     """The HTML shell for the things at ``source``: one thing's page (with a link to the
-    ``index`` when there is one), or the index itself (``index=None``)."""
+    ``index`` when there is one), or the index itself (``index=None``). ``assets`` is where
+    the page's files are (relative to the page; the asset base path by default), ``query``
+    what their URLs carry."""
     single = source != index_path(state) or not state.multiple
     nav = ""
     if index is not None:
@@ -73,7 +94,8 @@ def render_shell(state: AppState, *, title: str, source: str, index: str | None)
         # A thing's page is headed by its card; the index by the collection's name.
         heading="" if single else f"<h1>{html.escape(title)}</h1>",
         layout=" single" if single else "",
-        assets=html.escape(asset_base(state)),
+        assets=html.escape(assets or asset_base(state)),
+        query=html.escape(query),
         source=html.escape(source),
         index=html.escape(index or ""),
         nav=nav,
@@ -89,12 +111,28 @@ def html_response(body: str) -> Response:
     return response
 
 
+def _assets_here(state: AppState) -> dict[str, str]:
+    """Where the page just asked for finds its files. Behind the WebThings gateway's proxy
+    every request must carry the gateway's token (``?jwt=``), so the page's files get it too
+    (URL-encoded: it cannot leave the attribute)."""
+    sent_path = str(request.scope.get(SENT_PATH_KEY) or request.path)
+    gateway_token = request.args.get("jwt")
+    query = "" if gateway_token is None else f"?jwt={quote(gateway_token, safe='')}"
+    return {"assets": relative_assets(state, sent_path), "query": query}
+
+
 async def thing_page(served: ServedThing) -> Response:
     """The page of one thing (its URL asked for as ``text/html``)."""
     state = app_state(current_app)
     index = index_path(state) if state.multiple else None
     return html_response(
-        render_shell(state, title=served.thing.title, source=served.path, index=index)
+        render_shell(
+            state,
+            title=served.thing.title,
+            source=served.path,
+            index=index,
+            **_assets_here(state),
+        )
     )
 
 
@@ -102,7 +140,9 @@ async def index_page() -> Response:
     """The page listing every thing, each drawn with its controls."""
     state = app_state(current_app)
     name = state.collection.name or "Things"
-    return html_response(render_shell(state, title=name, source=index_path(state), index=None))
+    return html_response(
+        render_shell(state, title=name, source=index_path(state), index=None, **_assets_here(state))
+    )
 
 
 async def asset(filename: str) -> Response:

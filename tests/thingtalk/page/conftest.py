@@ -161,10 +161,11 @@ class Sensor(Thing):
 class Served:
     """A WebThingServer on Hypercorn in its own thread and event loop."""
 
-    def __init__(self, single: bool = False) -> None:
+    def __init__(self, single: bool = False, port: int | None = None, **options: Any) -> None:
         self.lamp = Lamp()
         self.sensor = Sensor()
-        self.port = free_port()
+        self.port = port or free_port()
+        self.token: str | None = next(iter(options.get("tokens", ())), None)
         self.url = f"http://127.0.0.1:{self.port}"
         self.first = "/" if single else "/0"
         self.server = WebThingServer(
@@ -172,6 +173,7 @@ class Served:
             host="127.0.0.1",
             port=self.port,
             discovery=False,
+            **options,
         )
         self.loop: asyncio.AbstractEventLoop | None = None
         self.shutdown: asyncio.Event | None = None
@@ -206,13 +208,17 @@ class Served:
         assert self.loop is not None
         return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout=10)
 
+    def headers(self) -> dict[str, str]:
+        return {} if self.token is None else {"Authorization": f"Bearer {self.token}"}
+
     def get(self, path: str) -> Any:
-        response = httpx.get(f"{self.url}{path}", headers={"Accept": "application/json"})
+        headers = {"Accept": "application/json", **self.headers()}
+        response = httpx.get(f"{self.url}{path}", headers=headers)
         response.raise_for_status()
         return response.json()
 
     def put(self, path: str, body: Any) -> Any:
-        response = httpx.put(f"{self.url}{path}", json=body)
+        response = httpx.put(f"{self.url}{path}", json=body, headers=self.headers())
         response.raise_for_status()
         return response.json()
 
