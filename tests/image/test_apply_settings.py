@@ -141,3 +141,11 @@ def test_real_check_config_accepts_the_shipped_config_and_rejects_a_bad_key(root
     result = apply(root, "[lamp]\nno_such_key = 1\n", check=str(appliance))
     assert result.config == base(root)
     assert "no_such_key" in result.stderr
+
+
+def test_security_settings_are_applied_and_the_result_is_not_world_readable(root: Path):
+    token = "boot-partition-token-0123456789"
+    result = apply(root, f'[security]\ntokens = ["{token}"]\n')
+    assert result.config["security"] == {"tokens": [token]}
+    mode = (root / "run" / "appliance.toml").stat().st_mode & 0o777
+    assert mode == 0o640, oct(mode)
