@@ -175,7 +175,7 @@ class FrontDoor:
             ):
                 wrong_type = UnsupportedMediaType(
                     f"the body must be JSON, sent with 'Content-Type: application/json' "
-                    f"(got {content_type or 'no Content-Type'})"
+                    f"(got {(content_type or 'no Content-Type')[:100]})"
                 )
                 await _refuse(scope, receive, send, wrong_type, cors)
                 return

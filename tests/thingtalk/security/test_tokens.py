@@ -272,3 +272,23 @@ async def test_tokens_over_real_sockets(port: int) -> None:
                 additional_headers={"Authorization": f"Bearer {TOKEN}"},
             ):
                 pass
+
+
+async def test_a_foreign_page_gets_nothing_on_any_route(app: Quart) -> None:
+    """The Origin gate comes before the token, on every route the app registers: even the
+    public ones and even with the token, a page of another origin is refused."""
+    client = app.test_client()
+    before = await lamp(client)
+    for endpoint, method, path, websocket in routes(app):
+        headers = {**BEARER, "Origin": "https://evil.example"}
+        if websocket:
+            with pytest.raises(WebsocketResponseError) as refused:
+                async with client.websocket(path, headers=headers) as ws:
+                    await ws.send(json.dumps({"messageType": "setProperty", "data": {"on": 0}}))
+                    await ws.receive()
+            response = refused.value.response
+        else:
+            response = await attempt(client, method, path, headers)
+        assert response.status_code == 403, (endpoint, method, path)
+        assert "access-control-allow-origin" not in response.headers
+    assert await lamp(client) == before
