@@ -64,12 +64,12 @@ def index_path(state: AppState) -> str:
     return state.options.base_path.rstrip("/") or "/"
 
 
-def relative_assets(state: AppState, sent_path: str) -> str:
-    """The assets' folder relative to a page at ``sent_path``, so that the page also works
-    where a proxy serves it under a prefix of its own (the WebThings gateway's
-    ``/proxy/<thing>/``): ``/0`` -> ``_page``, ``/0/`` -> ``../_page``."""
+def relative(path: str, sent_path: str) -> str:
+    """``path`` relative to a page at ``sent_path``, so that the page also works where a proxy
+    serves it under a prefix of its own (the WebThings gateway's ``/proxy/<thing>/``):
+    ``/_page`` from ``/0`` is ``_page``, from ``/0/`` ``../_page``; ``/`` from ``/0`` is ``.``."""
     folder = sent_path if sent_path.endswith("/") else posixpath.dirname(sent_path) or "/"
-    return posixpath.relpath(asset_base(state), folder)
+    return posixpath.relpath(path, folder)
 
 
 def render_shell(
@@ -80,15 +80,17 @@ def render_shell(
     index: str | None,
     assets: str | None = None,
     query: str = "",
+    index_href: str | None = None,
 ) -> str:
     """The HTML shell for the things at ``source``: one thing's page (with a link to the
     ``index`` when there is one), or the index itself (``index=None``). ``assets`` is where
     the page's files are (relative to the page; the asset base path by default), ``query``
-    what their URLs carry."""
+    what their URLs carry, and ``index_href`` the link to the index (``index`` by default)."""
     single = source != index_path(state) or not state.multiple
     nav = ""
     if index is not None:
-        nav = f'<nav><a href="{html.escape(index)}">← All things</a></nav>'
+        href = (index_href or index) + query
+        nav = f'<nav><a href="{html.escape(href)}">← All things</a></nav>'
     return _SHELL.format(
         title=html.escape(title),
         # A thing's page is headed by its card; the index by the collection's name.
@@ -111,14 +113,18 @@ def html_response(body: str) -> Response:
     return response
 
 
-def _assets_here(state: AppState) -> dict[str, str]:
-    """Where the page just asked for finds its files. Behind the WebThings gateway's proxy
-    every request must carry the gateway's token (``?jwt=``), so the page's files get it too
-    (URL-encoded: it cannot leave the attribute)."""
+def _links_here(state: AppState) -> dict[str, str]:
+    """Where the page just asked for finds its files and the index, relative to itself.
+    Behind the WebThings gateway's proxy every request must carry the gateway's token
+    (``?jwt=``), so these links carry it too (URL-encoded: it cannot leave the attribute)."""
     sent_path = str(request.scope.get(SENT_PATH_KEY) or request.path)
     gateway_token = request.args.get("jwt")
     query = "" if gateway_token is None else f"?jwt={quote(gateway_token, safe='')}"
-    return {"assets": relative_assets(state, sent_path), "query": query}
+    return {
+        "assets": relative(asset_base(state), sent_path),
+        "query": query,
+        "index_href": relative(index_path(state), sent_path),
+    }
 
 
 async def thing_page(served: ServedThing) -> Response:
@@ -131,7 +137,7 @@ async def thing_page(served: ServedThing) -> Response:
             title=served.thing.title,
             source=served.path,
             index=index,
-            **_assets_here(state),
+            **_links_here(state),
         )
     )
 
@@ -141,7 +147,7 @@ async def index_page() -> Response:
     state = app_state(current_app)
     name = state.collection.name or "Things"
     return html_response(
-        render_shell(state, title=name, source=index_path(state), index=None, **_assets_here(state))
+        render_shell(state, title=name, source=index_path(state), index=None, **_links_here(state))
     )
 
 

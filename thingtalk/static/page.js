@@ -95,6 +95,9 @@
   const GATEWAY_JWT = new URLSearchParams(location.search).get("jwt");
   const BEHIND_GATEWAY = Boolean(GATEWAY_JWT && MOUNT);
 
+  /** A server path as a link from this page (the gateway's token kept on it). */
+  const link = (path) => MOUNT + path + (GATEWAY_JWT ? `?jwt=${encodeURIComponent(GATEWAY_JWT)}` : "");
+
   /** A server path (or URL) as this page reaches it. */
   function resolve(path) {
     const url = new URL(path, location.href);
@@ -234,7 +237,7 @@
           el(
             "div",
             {},
-            el(linked ? "h2" : "h1", { id: headingId, class: "title" }, linked ? el("a", { href: this.path, text: title }) : document.createTextNode(title)),
+            el(linked ? "h2" : "h1", { id: headingId, class: "title" }, linked ? el("a", { href: link(this.path), text: title }) : document.createTextNode(title)),
             td.description ? el("p", { class: "description", text: td.description }) : null,
           ),
           this.status,

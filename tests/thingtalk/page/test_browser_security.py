@@ -128,6 +128,12 @@ def test_the_page_through_the_gateway_proxy(
     # What arrived: the browser's Origin is the gateway's, the Host the appliance's own.
     assert f"http://127.0.0.1:{proxy.port}" in proxy.origins_seen
     expect(card.locator(".problem")).to_have_text("")
+    # The links stay under the proxy too: the index, then a thing from there.
+    page.get_by_role("link", name="All things").click()
+    expect(page.locator("article.thing")).to_have_count(2)
+    page.get_by_role("link", name="Test Sensor").click()
+    expect(page.locator('[data-property="humidity"] .value')).to_have_text("40")
+    assert page.url.startswith(f"{proxy.url}/proxy/")
     tab.close()
 
 
