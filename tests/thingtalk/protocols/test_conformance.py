@@ -15,14 +15,13 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
-from tests.support import eventually, serving, started
+from tests.support import eventually, lamp_server, serving, started
 
 from .conftest import (
     TIMESTAMP,
     HttpxHttp,
     QuartHttp,
     Socket,
-    lamp_server,
     multiple_server,
     quart_socket,
     real_socket,
