@@ -19,6 +19,7 @@ from .things import MultipleThings, SingleThing
 from .value import Value
 
 if TYPE_CHECKING:
+    from .protocols.limits import Limits
     from .server import Route, WebThingServer
 
 try:
@@ -30,6 +31,7 @@ __all__ = [
     "Action",
     "ActionStatus",
     "Event",
+    "Limits",
     "MultipleThings",
     "Property",
     "Route",
@@ -42,7 +44,7 @@ __all__ = [
     "__version__",
 ]
 
-_SERVER_NAMES = frozenset({"Route", "WebThingServer"})
+_SERVER_NAMES = frozenset({"Limits", "Route", "WebThingServer"})
 
 
 def __getattr__(name: str) -> Any:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
 import inspect
 import logging
 import signal
+import socket
 import ssl
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -15,6 +17,7 @@ from typing import Any
 from quart import Blueprint, Quart
 
 from .protocols.app import ASGIMiddleware, create_app
+from .protocols.limits import Limits, raise_file_limit
 from .protocols.state import Options
 from .thing import Thing
 from .things import MultipleThings, SingleThing, ThingsCollection
@@ -22,6 +25,8 @@ from .things import MultipleThings, SingleThing, ThingsCollection
 log = logging.getLogger(__name__)
 
 Handler = Callable[[], Awaitable[None] | None]
+#: Seconds TCP keeps trying after the app gave up on a client that stopped reading.
+USER_TIMEOUT_MARGIN = 30.0
 ThingsArg = ThingsCollection | Thing | type[Thing] | Sequence[Thing | type[Thing]]
 
 
@@ -92,6 +97,7 @@ class WebThingServer:
         context: str = "https://webthings.io/schemas",
         max_body_size: int = 64 * 1024,
         freeze_gc: bool = False,
+        limits: Limits | None = None,
     ) -> None:
         self.things = as_collection(things, name)
         self.port = port
@@ -110,8 +116,12 @@ class WebThingServer:
         self.discovery_interfaces = list(discovery_interfaces) if discovery_interfaces else None
         self.publish_addresses = publish_addresses
         self.freeze_gc = freeze_gc
+        self.limits = limits or Limits()
         self.options = Options(
-            base_path=self.base_path, context=context, max_body_size=max_body_size
+            base_path=self.base_path,
+            context=context,
+            max_body_size=max_body_size,
+            limits=self.limits,
         )
         self.app: Quart | None = None
         self.advertiser: Any = None
@@ -208,6 +218,20 @@ class WebThingServer:
         config.certfile, config.keyfile = self.certfile, self.keyfile
         config.graceful_timeout = 3.0  # websocket clients stay open; don't hold shutdown for them
         config.accesslog = None
+        # A message over the app's own limit is refused (1009) before it is buffered whole,
+        # not after Hypercorn has held up to its default 16 MiB of it.
+        config.websocket_max_message_size = self.options.max_body_size
+        # Pings keep data in flight to idle peers, so one that vanished is noticed.
+        config.websocket_ping_interval = self.limits.ping_interval
+        create_sockets = config.create_sockets
+
+        def tuned_sockets() -> Any:
+            sockets = create_sockets()
+            for sock in [*sockets.secure_sockets, *sockets.insecure_sockets]:
+                _abandon_stuck_peers(sock, self.limits.subscriber_deadline)
+            return sockets
+
+        config.create_sockets = tuned_sockets  # type: ignore[method-assign]
         return config
 
     async def serve(self, shutdown: asyncio.Event | None = None) -> None:
@@ -215,6 +239,8 @@ class WebThingServer:
         from hypercorn.asyncio import serve
 
         shutdown = shutdown or asyncio.Event()
+        # Every websocket and stream the caps allow, and the reserve, need a descriptor each.
+        raise_file_limit(self.limits.files_needed)
         scheme = "https" if self.tls else "http"
         shown = "localhost" if self.host in ("0.0.0.0", "::", "") else self.host
         shown = f"[{shown}]" if ":" in shown else shown
@@ -242,6 +268,21 @@ class WebThingServer:
 
         with asyncio.Runner(loop_factory=loop_factory()) as runner:
             runner.run(main())
+
+
+def _abandon_stuck_peers(sock: socket.socket, deadline: float) -> None:
+    """Let the kernel end a connection whose data has not left for a while (Linux).
+
+    A client that stops reading (or vanishes) leaves the server's writes waiting forever: the
+    app drops it after ``deadline`` seconds, but the connection, its buffers and its file
+    descriptor stay until TCP gives up. ``TCP_USER_TIMEOUT`` on the listening socket (which
+    accepted sockets inherit) makes TCP give up a little after the app did.
+    """
+    option = getattr(socket, "TCP_USER_TIMEOUT", None)
+    if option is None or sock.type != socket.SOCK_STREAM:
+        return
+    with contextlib.suppress(OSError):
+        sock.setsockopt(socket.IPPROTO_TCP, option, int((deadline + USER_TIMEOUT_MARGIN) * 1000))
 
 
 def loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:

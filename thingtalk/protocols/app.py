@@ -7,14 +7,17 @@ import logging
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from quart import Quart, Response, request
+from quart import Quart, Response, has_websocket_context, request, websocket
 from werkzeug.exceptions import HTTPException
+from werkzeug.routing.exceptions import WebsocketMismatch
 
 from ..errors import MethodNotAllowed, NotFound, PayloadTooLarge, ThingtalkError
 from ..things import ThingsCollection
 from . import page, sockets, w3c, webthings
 from .asgi import FrontDoor
 from .hosts import HostCheck
+from .limits import ConnectionLimits
+from .pump import BoundedWebsocketConnection
 from .state import AppState, Options, app_state
 from .wire import error_response
 
@@ -39,6 +42,7 @@ def create_app(
     """
     options = options or Options()
     app = Quart("thingtalk")
+    app.asgi_websocket_class = BoundedWebsocketConnection  # a client's burst waits in TCP
     app.config["MAX_CONTENT_LENGTH"] = options.max_body_size
     state = AppState.build(collection, options)
     app.extensions["thingtalk"] = state
@@ -51,22 +55,28 @@ def create_app(
 
     @app.errorhandler(ThingtalkError)
     async def _thingtalk_error(error: ThingtalkError) -> Response:
-        return error_response(error, problem=w3c.wants_problem_details(), instance=request.path)
+        path, problem = _failing()
+        return error_response(error, problem=problem, instance=path)
 
     @app.errorhandler(HTTPException)
     async def _http_error(error: HTTPException) -> Response:
+        path, problem = _failing()
         mapped: ThingtalkError
-        if error.code == 404:
-            mapped = NotFound(f"nothing at {request.path}")
+        if has_websocket_context() and (
+            error.code in (404, 405) or isinstance(error, WebsocketMismatch)
+        ):
+            mapped = NotFound(f"no websocket at {path}; a thing's websocket is at its own URL")
+        elif error.code == 404:
+            mapped = NotFound(f"nothing at {path}")
         elif error.code == 405:
-            mapped = MethodNotAllowed(f"{request.method} is not allowed on {request.path}")
+            mapped = MethodNotAllowed(f"{request.method} is not allowed on {path}")
         elif error.code == 413:
             mapped = PayloadTooLarge(f"the body is larger than {options.max_body_size} bytes")
         else:
             mapped = ThingtalkError(error.description or str(error))
             mapped.status = error.code or 500
             mapped.code = (error.name or "error").lower().replace(" ", "-")
-        return error_response(mapped, problem=w3c.wants_problem_details(), instance=request.path)
+        return error_response(mapped, problem=problem, instance=path)
 
     @app.before_serving
     async def _build() -> None:
@@ -81,6 +91,18 @@ def create_app(
     inner: Any = app.asgi_app
     for middleware in middlewares:
         inner = middleware(inner)
+    inner = ConnectionLimits(inner, options.limits, w3c.is_stream_path)
     # Quart types asgi_app with its own TypedDicts; the middleware speaks plain ASGI.
     app.asgi_app = FrontDoor(inner, host_check)  # type: ignore[assignment, method-assign]
     return app
+
+
+def _failing() -> tuple[str, bool]:
+    """The failing request's path, and whether its error is Problem Details (W3C routes).
+
+    A websocket handshake fails here too (a path that is no thing): the answer is then an
+    HTTP response to the handshake, in the WebThings shape.
+    """
+    if has_websocket_context():
+        return websocket.path, False
+    return request.path, w3c.wants_problem_details()

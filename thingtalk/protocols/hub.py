@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from ..action import Action
 from ..descriptions.webthings import action_description, event_description
 from ..event import Event
 from ..property import Property
+from .outbox import Outbox
 from .wire import dumps
 
 if TYPE_CHECKING:
@@ -19,19 +19,11 @@ log = logging.getLogger(__name__)
 
 
 class Session:
-    """One websocket's outgoing queue and event subscriptions."""
+    """One websocket's outbox and event subscriptions."""
 
-    def __init__(self, max_queue: int) -> None:
-        self.queue: asyncio.Queue[str] = asyncio.Queue(max_queue)
+    def __init__(self, outbox: Outbox[str]) -> None:
+        self.outbox = outbox
         self.subscriptions: set[str] = set()
-        self.overflowed = asyncio.Event()
-
-    def offer(self, message: str) -> None:
-        """Queue ``message``; a client too slow to keep up is dropped, not the server's memory."""
-        try:
-            self.queue.put_nowait(message)
-        except asyncio.QueueFull:
-            self.overflowed.set()
 
 
 class Hub:
@@ -54,22 +46,19 @@ class Hub:
         if not self.sessions:
             self.thing.remove_observer(self)
 
-    def _broadcast(self, message: dict[str, Any]) -> None:
+    def property_changed(self, thing: Thing, prop: Property) -> None:
+        """Send ``propertyStatus``: a session behind gets the latest value, not each one."""
+        message = {"messageType": "propertyStatus", "data": {prop.name: prop.value.last_value}}
         text = dumps(message).decode()
         for session in self.sessions:
-            session.offer(text)
-
-    def property_changed(self, thing: Thing, prop: Property) -> None:
-        """Send ``propertyStatus``."""
-        self._broadcast(
-            {"messageType": "propertyStatus", "data": {prop.name: prop.value.last_value}}
-        )
+            session.outbox.put_state(prop.name, text)
 
     def action_changed(self, thing: Thing, action: Action) -> None:
         """Send ``actionStatus``."""
-        self._broadcast(
-            {"messageType": "actionStatus", "data": action_description(action, self.href_prefix)}
-        )
+        data = action_description(action, self.href_prefix)
+        text = dumps({"messageType": "actionStatus", "data": data}).decode()
+        for session in self.sessions:
+            session.outbox.put(text)
 
     def event_raised(self, thing: Thing, event: Event) -> None:
         """Send ``event`` to the sessions subscribed to it."""
@@ -78,4 +67,4 @@ class Hub:
             return
         text = dumps({"messageType": "event", "data": event_description(event)}).decode()
         for session in subscribers:
-            session.offer(text)
+            session.outbox.put(text)

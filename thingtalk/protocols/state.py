@@ -11,6 +11,7 @@ from ..errors import NotFound
 from ..thing import Thing
 from ..things import MultipleThings, ThingsCollection
 from .hub import Hub
+from .limits import Limits
 from .sse import Journal
 
 Renderer = Callable[["ServedThing"], Awaitable[Response]]
@@ -45,7 +46,7 @@ class Options:
     base_path: str = ""
     context: str = "https://webthings.io/schemas"
     max_body_size: int = 64 * 1024
-    max_websocket_queue: int = 1024
+    limits: Limits = field(default_factory=Limits)  # what one client may use
     sse_keepalive: float = 15.0  # seconds between keepalive comments on idle SSE streams
     sse_replay: int = 256  # changes per thing kept for SSE Last-Event-ID resumption
 

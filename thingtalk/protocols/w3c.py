@@ -42,6 +42,7 @@ WELL_KNOWN = "/.well-known/wot"
 SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
 # Paths whose failures (404/405 before any view ran) still answer with Problem Details.
 _W3C_PATH = re.compile(r"(^|/)wot(/|$)|^/\.well-known/wot$")
+_SSE_PATH = re.compile(r"(^|/)wot/sse(/|$)")
 
 
 def describe(served: ServedThing, state: AppState) -> dict[str, Any]:
@@ -123,7 +124,8 @@ async def invoke_action(name: str, thing_id: int | None = None) -> Response:
     served = _served(thing_id)
     available = served.thing.find_available_action(name)
     data = await request.get_data(cache=False)
-    action = served.thing.perform_action(name, loads(data) if data else None)
+    max_depth = app_state(current_app).options.limits.max_json_depth
+    action = served.thing.perform_action(name, loads(data, max_depth) if data else None)
     if w3c.is_synchronous(available.metadata):
         await action.done.wait()
         error = w3c.action_error(action)
@@ -163,7 +165,7 @@ def _stream(thing_id: int | None, kind: Kind, name: str | None) -> Response:
     served = state.resolve(thing_id)
     journal = served.journal
     stream, replay = journal.open(
-        kind, name, request.headers.get("Last-Event-ID"), state.options.max_websocket_queue
+        kind, name, request.headers.get("Last-Event-ID"), state.options.limits
     )
     body = journal.iterate(stream, replay, state.options.sse_keepalive)
     response = Response(body, content_type="text/event-stream", headers=SSE_HEADERS)
@@ -191,6 +193,11 @@ async def subscribe_event(name: str, thing_id: int | None = None) -> Response:
 async def subscribe_all_events(thing_id: int | None = None) -> Response:
     """subscribeallevents: every event, each named by event."""
     return _stream(thing_id, "event", None)
+
+
+def is_stream_path(path: str) -> bool:
+    """True for the URL of an SSE stream (``.../wot/sse/...``), which stays open."""
+    return _SSE_PATH.search(path) is not None
 
 
 def wants_problem_details() -> bool:

@@ -31,7 +31,7 @@ async def read_json() -> Any:
     data = await request.get_data(cache=False)
     if not data:
         raise BadRequest("the request needs a JSON body")
-    return loads(data)
+    return loads(data, app_state(current_app).options.limits.max_json_depth)
 
 
 def _one_entry(body: Any, what: str) -> tuple[str, Any]:
