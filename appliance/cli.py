@@ -27,7 +27,8 @@ examples:
 The config file (TOML; default {DEFAULT_CONFIG_PATH}, where a missing file means the
 defaults) has the sections [server] host, port; [hardware] backend; [lamp] pin, frequency,
 gamma; [sensor] model, pin, interval; [discovery] enabled, interfaces, name,
-publish_addresses; [state] dir; [logging] level. Options given here override the file.
+publish_addresses; [state] dir; [limits] connection caps and queue bounds; [logging]
+level. Options given here override the file.
 """
 
 

@@ -94,6 +94,7 @@ class Appliance:
             additional_on_startup=[self._started],
             additional_on_shutdown=[self._stopping],
             freeze_gc=True,  # the appliance owns its process: GC pauses off the hot path
+            limits=cfg.limits.limits(),
         )
 
     @property

@@ -13,13 +13,13 @@ from typing import TYPE_CHECKING, Any
 from .action import Action, ActionStatus
 from .errors import ThingtalkError
 from .event import Event
+from .limits import Limits
 from .property import Property
 from .thing import Thing, ThingObserver
 from .things import MultipleThings, SingleThing
 from .value import Value
 
 if TYPE_CHECKING:
-    from .protocols.limits import Limits
     from .server import Route, WebThingServer
 
 try:
@@ -44,7 +44,7 @@ __all__ = [
     "__version__",
 ]
 
-_SERVER_NAMES = frozenset({"Limits", "Route", "WebThingServer"})
+_SERVER_NAMES = frozenset({"Route", "WebThingServer"})
 
 
 def __getattr__(name: str) -> Any:

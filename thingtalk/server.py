@@ -16,8 +16,9 @@ from typing import Any
 
 from quart import Blueprint, Quart
 
+from .limits import Limits
 from .protocols.app import ASGIMiddleware, create_app
-from .protocols.limits import Limits, raise_file_limit
+from .protocols.limits import raise_file_limit
 from .protocols.state import Options
 from .thing import Thing
 from .things import MultipleThings, SingleThing, ThingsCollection

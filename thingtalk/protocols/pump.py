@@ -22,7 +22,7 @@ from typing import Any
 from quart import websocket
 from quart.asgi import ASGIWebsocketConnection
 
-from .limits import Limits
+from ..limits import Limits
 from .outbox import Outbox
 
 log = logging.getLogger(__name__)

@@ -23,7 +23,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
-from .limits import Limits
+from ..limits import Limits
 from .outbox import Outbox
 from .wire import dumps
 

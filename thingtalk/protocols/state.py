@@ -8,10 +8,10 @@ from dataclasses import dataclass, field
 from quart import Quart, Response, request
 
 from ..errors import NotFound
+from ..limits import Limits
 from ..thing import Thing
 from ..things import MultipleThings, ThingsCollection
 from .hub import Hub
-from .limits import Limits
 from .sse import Journal
 
 Renderer = Callable[["ServedThing"], Awaitable[Response]]

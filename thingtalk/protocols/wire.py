@@ -9,6 +9,7 @@ import msgspec
 from quart import Response
 
 from ..errors import BadRequest, ThingtalkError
+from ..limits import Limits
 
 JSON = "application/json"
 PROBLEM_JSON = "application/problem+json"
@@ -23,7 +24,7 @@ def dumps(obj: Any) -> bytes:
 
 
 #: How deeply arrays and objects may nest in a client's JSON (``[[1]]`` is 2 deep).
-MAX_JSON_DEPTH = 32
+MAX_JSON_DEPTH = Limits.max_json_depth
 
 
 def loads(data: bytes | str, max_depth: int = MAX_JSON_DEPTH) -> Any:
