@@ -15,7 +15,6 @@ from quart import Quart
 
 from thingtalk import Action, Property, Thing, Value, WebThingServer
 
-
 #: The longest fade a client may ask for, in milliseconds (an hour): a fade that never ends
 #: would hold its place in the bounded action history for good.
 MAX_FADE_MS = 3_600_000

@@ -21,6 +21,7 @@ from typing import Any
 
 from quart import websocket
 from quart.asgi import ASGIWebsocketConnection
+from quart.signals import websocket_received
 
 from ..limits import Limits
 from .outbox import Outbox
@@ -46,6 +47,19 @@ class BoundedWebsocketConnection(ASGIWebsocketConnection):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.queue = asyncio.Queue(INBOX_SIZE)
+
+    async def handle_messages(self, receive: Any) -> None:
+        # Quart's own takes `bytes or text`: an empty binary frame then becomes None (or a
+        # KeyError), which ends the socket. An empty frame is just an empty message.
+        while True:
+            event = await receive()
+            if event["type"] == "websocket.receive":
+                data = event.get("bytes")
+                message = data if data is not None else event.get("text") or ""
+                await websocket_received.send_async(message)
+                await self.queue.put(message)
+            elif event["type"] == "websocket.disconnect":
+                return
 
 
 class Pace:

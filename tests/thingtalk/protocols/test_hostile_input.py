@@ -196,6 +196,8 @@ BAD_FRAMES: dict[str, str | bytes] = {
     + "]" * 1_000
     + "}}",
     "30,000 deep": "[" * 30_000 + "]" * 30_000,
+    "empty binary": b"",
+    "empty text": "",
 }
 
 
