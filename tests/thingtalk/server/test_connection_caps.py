@@ -6,20 +6,20 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
-import resource
 import subprocess
 import sys
 import textwrap
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
 import pytest
 
-from tests.support import EXAMPLES, ROOT, TIMEOUT, eventually, free_port, lamp_server, serving
+from tests.support import ROOT, TIMEOUT, eventually, free_port, lamp_server, serving
 from tests.thingtalk.protocols.raw import RawSocket, open_raw
 from thingtalk import Limits
+
+from .processes import lamp_process, limited
 
 CAPS = Limits(
     max_websockets=5, max_websockets_per_client=3, max_streams=3, max_streams_per_client=2
@@ -107,10 +107,6 @@ def _open(server: object, kind: str) -> int:
 # -- the file limit ------------------------------------------------------------------------
 
 
-def _limited(soft: int, hard: int) -> None:
-    resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
-
-
 RAISE = textwrap.dedent(
     """
     import resource, sys
@@ -137,7 +133,7 @@ def test_the_soft_file_limit_is_raised_to_what_the_caps_need(
         capture_output=True,
         text=True,
         check=True,
-        preexec_fn=lambda: _limited(soft, hard),
+        preexec_fn=lambda: limited(soft, hard),
     )
     limit, *now = map(int, result.stdout.split())
     assert (limit, tuple(now)) == (after[0], after)
@@ -147,32 +143,14 @@ def test_the_soft_file_limit_is_raised_to_what_the_caps_need(
 # -- one client holding a thousand websockets ----------------------------------------------
 
 
-@pytest.fixture
-def lamp_process(tmp_path: Path) -> Iterator[tuple[int, subprocess.Popen[bytes]]]:
-    """The example lamp in its own process, with the usual file limit of 1,024."""
-    port = free_port()
-    log = (tmp_path / "lamp.log").open("wb")
-    command = [sys.executable, str(EXAMPLES / "single_thing.py"), "--host", "127.0.0.1"]
-    proc = subprocess.Popen(
-        [*command, "--port", str(port), "--no-discovery"],
-        cwd=tmp_path,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-        preexec_fn=lambda: _limited(1024, 1024),
-    )
-    try:
-        yield port, proc
-    finally:
-        proc.kill()
-        proc.wait()
-        log.close()
-
-
 async def test_a_thousand_websockets_from_one_client_leave_the_server_answering(
-    lamp_process: tuple[int, subprocess.Popen[bytes]],
+    tmp_path: Path,
 ) -> None:
-    port, proc = lamp_process
+    with lamp_process(tmp_path) as (port, proc):
+        await _hog_and_check(port, proc)
+
+
+async def _hog_and_check(port: int, proc: subprocess.Popen[bytes]) -> None:
     base = f"http://127.0.0.1:{port}"
     async with httpx.AsyncClient(base_url=base, timeout=TIMEOUT) as http:
 
