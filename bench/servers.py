@@ -38,9 +38,10 @@ def http_status(port: int, path: str = PATH, timeout: float = 1.0) -> int | None
 class Server:
     """One server process: ``command`` is a list with ``{port}`` placeholders."""
 
-    def __init__(self, name: str, command: list[str]) -> None:
+    def __init__(self, name: str, command: list[str], ready_path: str = PATH) -> None:
         self.name = name
         self.template = command
+        self.ready_path = ready_path  # answers 200 once the server is up
         self.port = 0
         self.process: subprocess.Popen[bytes] | None = None
         self.log = tempfile.NamedTemporaryFile(prefix=f"bench-{name}-", suffix=".log")  # noqa: SIM115
@@ -61,7 +62,7 @@ class Server:
             command, cwd=ROOT, stdout=self.log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
         )
         while time.perf_counter() - started < timeout:
-            if http_status(self.port) == 200:
+            if http_status(self.port, self.ready_path) == 200:
                 elapsed = time.perf_counter() - started
                 self.startup_s.append(elapsed)
                 return elapsed
@@ -71,7 +72,9 @@ class Server:
         self.stop()
         self.log.seek(0)
         tail = self.log.read()[-2000:].decode(errors="replace")
-        raise RuntimeError(f"{self.name} did not answer 200 on {PATH}: {' '.join(command)}\n{tail}")
+        raise RuntimeError(
+            f"{self.name} did not answer 200 on {self.ready_path}: {' '.join(command)}\n{tail}"
+        )
 
     def stop(self) -> None:
         """Stop the process (SIGINT, then SIGKILL if it lingers)."""
