@@ -183,6 +183,6 @@ def ready_line_pattern() -> re.Pattern[str]:
     a regex: the READMEs quote it and the image's boot test reads it from the journal."""
     from appliance.service import READY_LINE
 
-    fields = {"%r": "'[^']*'", "%s": r"\S+?", "%d": r"\d+"}
+    fields = {"%r": "'[^']*'", "%s": r".*?", "%d": r"\d+"}
     parts = re.split(r"(%[rsd])", READY_LINE)
     return re.compile("".join(fields.get(part, re.escape(part)) for part in parts))

@@ -408,6 +408,7 @@ class WebThingServer:
         # Every websocket and stream the caps allow, and the reserve, need a descriptor each.
         raise_file_limit(self.limits.files_needed)
         _keep_no_more_of_oversized_messages()
+        _stop_pinging_closed_websockets()
         self._serving_itself = True
         listening = self.listen()
         self.port_known = True
@@ -576,6 +577,44 @@ def _keep_no_more_of_oversized_messages() -> None:
             super().extend(event)
 
     ws_stream.WebsocketBuffer = CappedBuffer  # type: ignore[misc]
+
+
+def _stop_pinging_closed_websockets() -> None:
+    """Make Hypercorn stop pinging a websocket as soon as it closes.
+
+    Hypercorn (0.17, 0.18) pings in a loop that looks at the stream only after each
+    ``websocket_ping_interval`` sleep, so a closed websocket's connection (and its file
+    descriptor) lingers for up to the interval, and a server that stops waits for that until
+    its graceful timeout cancels it (with a traceback). The pinging task is cancelled (once,
+    for the process) when the stream is marked closed.
+    """
+    from hypercorn.protocol import ws_stream
+
+    stream: Any = ws_stream.WSStream
+    if getattr(stream, "stops_pinging_when_closed", False):
+        return
+    pings = stream._send_pings
+
+    async def send_pings(self: Any) -> None:
+        self.__dict__["_pinging"] = asyncio.current_task()
+        try:
+            await pings(self)
+        except asyncio.CancelledError:
+            if not self.closed:
+                raise
+
+    def is_closed(self: Any) -> bool:
+        return bool(self.__dict__.get("_closed", False))
+
+    def set_closed(self: Any, closed: bool) -> None:
+        self.__dict__["_closed"] = closed
+        pinging = self.__dict__.get("_pinging")
+        if closed and pinging is not None and pinging is not asyncio.current_task():
+            pinging.cancel()
+
+    stream._send_pings = send_pings
+    stream.closed = property(is_closed, set_closed)
+    stream.stops_pinging_when_closed = True
 
 
 def loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:

@@ -484,13 +484,14 @@
 
     /**
      * Read every property over HTTP (at start, and after a reconnect or a refused write).
-     * False when the server wants a token first.
+     * False when the server wants a token first. After a refused write the refusal stays
+     * shown (``keepProblem``): the controls go back to what the thing has, the reason stays.
      */
-    async refresh() {
+    async refresh(keepProblem = false) {
       try {
         const values = await request(this.propertiesUrl);
         for (const [name, value] of Object.entries(values)) this.update(name, value, true);
-        this.showProblem("");
+        if (!keepProblem) this.showProblem("");
         return true;
       } catch (error) {
         if (error.status === 401) {
@@ -532,7 +533,7 @@
           return;
         }
         this.showProblem(error.message);
-        this.refresh();
+        this.refresh(true);
       }
     }
 

@@ -219,7 +219,9 @@ async def test_the_seeds_starlette_routes_and_middleware_are_served_as_they_are(
         response = await http.get("/hello/seed")
         assert (response.status_code, response.json()) == (200, {"hello": "seed"})
         assert response.headers["x-chain"] == "starlette"
-        assert response.headers["access-control-allow-origin"] == "*"
+        # Behind the same gates as every route: a foreign web page is refused.
+        foreign = await http.get("/hello/seed", headers={"Origin": "https://evil.example"})
+        assert foreign.status_code == 403
         # A request the Starlette route does not fully match (another method) is the app's.
         assert (await http.post("/hello/seed")).json()["error"] == "not-found"
         lamp = await http.get("/properties/on")
