@@ -98,6 +98,10 @@ class Appliance:
             additional_on_startup=[self._started],
             additional_on_shutdown=[self._stopping],
             freeze_gc=True,  # the appliance owns its process: GC pauses off the hot path
+            # What the WebThings gateway needs to invoke `fade` (its Ajv refuses `unit` in
+            # action input) and to tell two events of one second apart.
+            strict_input_schemas=True,
+            precise_event_times=True,
         )
 
     @property

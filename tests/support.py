@@ -5,8 +5,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import importlib.util
+import json
 import re
+import shutil
 import socket
+import subprocess
 import sys
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -21,7 +24,48 @@ from thingtalk import Action, Thing, WebThingServer
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples"
+NODE_DIR = EXAMPLES / "node-wot"
 TIMEOUT = 5.0
+
+
+def node_executable() -> str:
+    """Node.js, with the pinned packages of ``examples/node-wot`` installed (``npm ci``) if missing.
+
+    Node.js and npm are test requirements (see the README): without them this fails.
+    """
+    executable = shutil.which("node")
+    assert executable is not None, (
+        "node is not installed, so the tests that drive Node.js clients cannot run: "
+        "install Node.js and npm (`apt-get install nodejs npm`)"
+    )
+    if not (NODE_DIR / "node_modules" / ".package-lock.json").is_file() or not all(
+        (NODE_DIR / "node_modules" / name).is_dir() for name in ("@node-wot/core", "ajv")
+    ):
+        npm = shutil.which("npm")
+        assert npm is not None, "node is installed but npm is not; cannot install examples/node-wot"
+        subprocess.run(
+            [npm, "ci", "--no-audit", "--no-fund", "--loglevel=error"],
+            cwd=NODE_DIR,
+            check=True,
+            timeout=300,
+        )
+    return executable
+
+
+def gateway_validates(td: dict[str, Any], inputs: dict[str, Any]) -> dict[str, Any]:
+    """What the WebThings gateway's Ajv makes of ``inputs`` for the actions of ``td`` (a
+    WebThings TD): ``{name: {"valid": bool} | {"error": why the schema was refused}}``."""
+    done = subprocess.run(
+        [node_executable(), "gateway-ajv.js"],
+        cwd=NODE_DIR,
+        input=json.dumps({"td": td, "inputs": inputs}),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    result: dict[str, Any] = json.loads(done.stdout)
+    return result
 
 
 def load_example(name: str) -> ModuleType:

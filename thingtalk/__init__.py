@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from .action import Action, ActionStatus
 from .errors import ThingtalkError
 from .event import Event
+from .loops import background_thread_loop
 from .property import Property
 from .thing import Thing, ThingObserver
 from .things import MultipleThings, SingleThing
@@ -40,6 +41,7 @@ __all__ = [
     "Value",
     "WebThingServer",
     "__version__",
+    "background_thread_loop",
 ]
 
 _SERVER_NAMES = frozenset({"Route", "WebThingServer"})

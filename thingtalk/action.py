@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import inspect
 import uuid
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, overload
 
 from .timestamp import timestamp
 
@@ -26,19 +27,51 @@ class ActionStatus(StrEnum):
 FINISHED = frozenset({ActionStatus.COMPLETED, ActionStatus.FAILED, ActionStatus.CANCELLED})
 
 
+# The orders an action's arguments come in: this library's, and webthing-python's
+# ``Action.__init__(self, id_, thing, name, input_)``, told apart by the string id first.
+_ORDER = ("thing", "name", "input_", "id_")
+_WEBTHING_ORDER = ("id_", "thing", "name", "input_")
+
+
 class Action:
     """One request of an action. Subclass it and override :meth:`perform_action`.
 
-    ``perform_action`` runs as its own asyncio task, so it may ``await asyncio.sleep``
-    freely; it must never block the loop. Its return value becomes the action's
+    An ``async def perform_action`` runs as its own asyncio task, so it may ``await
+    asyncio.sleep`` freely; it must never block the loop. A plain ``def perform_action``
+    (webthing-python's) runs in a worker thread, where it may block (``time.sleep``) and
+    call the thing's setters without ``await``. Its return value becomes the action's
     ``output``; an exception marks the request ``failed`` with the error's text.
+
+    Made as ``Action(thing, name, input_, id_)`` or, as webthing-python's subclasses do,
+    ``Action.__init__(self, id_, thing, name, input_)``.
     """
 
-    def __init__(self, thing: Thing, name: str, input_: Any = None, id_: str | None = None) -> None:
-        self.id = id_ or uuid.uuid4().hex
-        self.thing = thing
-        self.name = name
-        self.input = input_
+    @overload
+    def __init__(
+        self, thing: Thing, name: str, input_: Any = None, id_: str | None = None
+    ) -> None: ...
+
+    @overload
+    def __init__(self, id_: str, thing: Thing, name: str, input_: Any = None) -> None: ...
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        order = _WEBTHING_ORDER if args and isinstance(args[0], str) else _ORDER
+        if len(args) > len(order):
+            raise TypeError(f"Action() takes at most {len(order)} arguments ({len(args)} given)")
+        bound: dict[str, Any] = dict(zip(order, args, strict=False))
+        for key, value in kwargs.items():
+            if key not in _ORDER:
+                raise TypeError(f"Action() got an unexpected keyword argument {key!r}")
+            if key in bound:
+                raise TypeError(f"Action() got multiple values for argument {key!r}")
+            bound[key] = value
+        for key in ("thing", "name"):
+            if key not in bound:
+                raise TypeError(f"Action() missing required argument {key!r}")
+        self.id: str = bound.get("id_") or uuid.uuid4().hex
+        self.thing: Thing = bound["thing"]
+        self.name: str = bound["name"]
+        self.input: Any = bound.get("input_")
         self.status = ActionStatus.CREATED
         self.time_requested = timestamp()
         self.time_completed: str | None = None
@@ -66,7 +99,13 @@ class Action:
     async def _run(self) -> None:
         self._set_status(ActionStatus.PENDING)
         try:
-            self.output = await self.perform_action()
+            if inspect.iscoroutinefunction(self.perform_action):
+                self.output = await self.perform_action()
+            else:
+                # A blocking perform_action: a worker thread keeps the loop serving. It
+                # cannot be interrupted; a cancelled request is marked so at once.
+                output = await asyncio.to_thread(self.perform_action)
+                self.output = await output if inspect.isawaitable(output) else output
         except asyncio.CancelledError:
             self._set_status(ActionStatus.CANCELLED)
             raise

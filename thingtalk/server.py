@@ -10,18 +10,30 @@ import logging
 import signal
 import socket
 import ssl
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+import threading
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from quart import Blueprint, Quart
 
+from .loops import running_loop
 from .protocols.app import ASGIMiddleware, create_app
+from .protocols.asgi import ASGIApp, Receive, Scope, Send
+from .protocols.extensions import (
+    StarletteRoutes,
+    as_middleware_factory,
+    is_starlette_route,
+)
 from .protocols.state import Options, app_state
 from .thing import Thing
 from .things import MultipleThings, SingleThing, ThingsCollection
 
 log = logging.getLogger(__name__)
+
+DEFAULT_PORT = 80  # what serve() and run() listen on when no port is given (webthing-python's)
+# How long stop(), called from another thread, waits for the server to have stopped.
+STOP_SECONDS = 30.0
 
 Handler = Callable[[], Awaitable[None] | None]
 ThingsArg = ThingsCollection | Thing | type[Thing] | Sequence[Thing | type[Thing]]
@@ -80,13 +92,22 @@ class WebThingServer:
     ``additional_routes`` (:class:`Route`\\ s or Quart blueprints),
     ``additional_middlewares`` (ASGI middleware factories, ``app -> app``), and
     ``additional_on_startup`` / ``additional_on_shutdown`` (sync or async callables).
+
+    For the WebThings gateway: ``strict_input_schemas`` serves each action's ``input`` in the
+    WebThings TD with only JSON Schema keywords (the gateway compiles it with Ajv in strict
+    mode, which refuses ``unit`` and other annotations; the W3C TD keeps them), and
+    ``precise_event_times`` gives WebThings event timestamps microseconds, unique per thing
+    (the gateway keys an event by ``data.id`` or else by name and timestamp, so two events
+    of a second would otherwise merge). Both are off by default: the WebThings conformance
+    tester wants ``unit`` in the input and whole-second timestamps.
     """
 
     def __init__(
         self,
-        things: ThingsArg,
+        things: ThingsArg | asyncio.AbstractEventLoop,
+        thing_cls: ThingsArg | None = None,
         *,
-        port: int = 80,
+        port: int | None = None,
         host: str = "0.0.0.0",
         hostname: str | None = None,
         name: str | None = None,
@@ -107,16 +128,41 @@ class WebThingServer:
         max_body_size: int = 64 * 1024,
         freeze_gc: bool = False,
         access_log: bool = False,
+        strict_input_schemas: bool = False,
+        precise_event_times: bool = False,
+        ssl_options: Mapping[str, Any] | None = None,
     ) -> None:
+        if isinstance(things, asyncio.AbstractEventLoop):
+            # The seed's `WebThingServer(loop, Light)`: the things live on the loop that
+            # serves them, so the loop it built them on is not needed.
+            if thing_cls is None:
+                raise TypeError("WebThingServer(loop, things): the things are missing")
+            things = thing_cls
+        elif thing_cls is not None:
+            raise TypeError("WebThingServer takes the things once: WebThingServer(things, ...)")
         self.things = as_collection(things, name)
-        self.port = port
+        # Known when given, or once serve() listens; under another ASGI server, from the
+        # first request (see create()): mDNS never advertises a port that is not served.
+        self.port = DEFAULT_PORT if port is None else port
+        self.port_known = port is not None
         self.host = host
         self.hostname = hostname
         self.base_path = "/" + base_path.strip("/") if base_path.strip("/") else ""
+        if ssl_options is not None:  # webthing-python's (Tornado's) dict form
+            certfile = certfile or ssl_options.get("certfile")
+            keyfile = keyfile or ssl_options.get("keyfile")
         self.certfile, self.keyfile = certfile, keyfile
         self.tls = bool(certfile)
         self.additional_routes = list(additional_routes or ())
-        self.additional_middlewares = list(additional_middlewares or ())
+        for route in self.additional_routes:
+            if not isinstance(route, Route | Blueprint) and not is_starlette_route(route):
+                raise TypeError(
+                    f"additional_routes takes thingtalk.Route (a Quart view), a Quart "
+                    f"Blueprint, or a Starlette Route / WebSocketRoute / Mount; not {route!r}"
+                )
+        self.additional_middlewares = [
+            as_middleware_factory(m) for m in additional_middlewares or ()
+        ]
         self.additional_on_startup = list(additional_on_startup or ())
         self.additional_on_shutdown = list(additional_on_shutdown or ())
         self.disable_host_validation = disable_host_validation
@@ -127,11 +173,19 @@ class WebThingServer:
         self.freeze_gc = freeze_gc
         self.access_log = access_log
         self.options = Options(
-            base_path=self.base_path, context=context, max_body_size=max_body_size
+            base_path=self.base_path,
+            context=context,
+            max_body_size=max_body_size,
+            strict_input_schemas=strict_input_schemas,
+            precise_event_times=precise_event_times,
         )
         self.app: Quart | None = None
         self.advertiser: Any = None
         self._discovery_task: asyncio.Task[None] | None = None
+        self._serving_itself = False  # serve() runs Hypercorn (else another ASGI server does)
+        self._serving: tuple[asyncio.AbstractEventLoop, asyncio.Event] | None = None
+        self._stopped = threading.Event()
+        self._interrupted = False
 
     @property
     def name(self) -> str:
@@ -149,24 +203,40 @@ class WebThingServer:
         """Build the Quart app (once)."""
         if self.app is not None:
             return self.app
+        middlewares: list[ASGIMiddleware] = []
+        starlette_routes = [r for r in self.additional_routes if is_starlette_route(r)]
+        if starlette_routes:
+            # Innermost, so the Host check and CORS apply to them as to every route.
+            middlewares.append(lambda app: StarletteRoutes(app, starlette_routes))
         app = create_app(
             self.things,
             self.options,
             allowed_hosts=None if self.disable_host_validation else self.host_names(),
-            middlewares=self.additional_middlewares,
+            middlewares=[*middlewares, *self.additional_middlewares],
         )
         for route in self.additional_routes:
             if isinstance(route, Blueprint):
                 app.register_blueprint(route)
-            else:
+            elif isinstance(route, Route):
                 app.add_url_rule(route.rule, view_func=route.view, methods=list(route.methods))
+        if self.discovery:
+            inner: Any = app.asgi_app  # Quart types it with its own scope TypedDicts
+            app.asgi_app = PortProbe(inner, self._port_seen)  # type: ignore[assignment, method-assign]
 
         @app.before_serving
         async def _startup() -> None:
+            if not self._serving_itself:
+                _show_library_logs()
             if self.discovery:
-                # mDNS probing takes about two seconds: announce in the background rather
-                # than keep clients waiting for the first answer.
-                self._discovery_task = asyncio.create_task(self._start_discovery())
+                if self.port_known:
+                    # mDNS probing takes about two seconds: announce in the background
+                    # rather than keep clients waiting for the first answer.
+                    self._discovery_task = asyncio.create_task(self._start_discovery())
+                else:
+                    log.info(
+                        "served by another ASGI server on a port not known yet: mDNS "
+                        "advertising waits for the first request to show it (or pass port=)"
+                    )
             for handler in self.additional_on_startup:
                 await _call(handler)
             if self.freeze_gc:
@@ -185,6 +255,37 @@ class WebThingServer:
 
         self.app = app
         return app
+
+    def _port_seen(self, port: int | None) -> None:
+        """The first request under another ASGI server shows the port it serves on."""
+        if self.port_known and port == self.port:
+            return
+        if port is None:
+            log.warning(
+                "cannot tell which port this server listens on (a Unix socket?): not "
+                "advertising over mDNS; pass port= to advertise one"
+            )
+            return
+        if self.port_known:
+            log.warning(
+                "served on port %d, not the configured %d: advertising %d", port, self.port, port
+            )
+        else:
+            log.info("served on port %d: advertising it over mDNS", port)
+        self.port, self.port_known = port, True
+        previous = self._discovery_task
+
+        async def readvertise() -> None:
+            # Withdraw what was announced with the configured port, then announce this one.
+            if previous is not None and not previous.done():
+                previous.cancel()
+                await asyncio.gather(previous, return_exceptions=True)
+            if self.advertiser is not None:
+                await self.advertiser.stop()
+                self.advertiser = None
+            await self._start_discovery()
+
+        self._discovery_task = asyncio.get_running_loop().create_task(readvertise())
 
     async def _start_discovery(self) -> None:
         from .discovery import Advertiser
@@ -262,7 +363,9 @@ class WebThingServer:
         from hypercorn.asyncio import serve
 
         shutdown = shutdown or asyncio.Event()
+        self._serving_itself = True
         listening = self.listen()
+        self.port_known = True
         config = self.hypercorn_config(listening)
         listening.detach()  # Hypercorn owns the descriptor from here on, and closes it
         scheme = "https" if self.tls else "http"
@@ -295,13 +398,25 @@ class WebThingServer:
         A server that cannot listen logs why in one line and exits with status 2.
         """
         logging.basicConfig(level=log_level, format="%(levelname)s %(name)s: %(message)s")
+        self._interrupted = False
+        self._stopped.clear()
 
         async def main() -> None:
             shutdown = asyncio.Event()
             loop = asyncio.get_running_loop()
-            for sig in (signal.SIGINT, signal.SIGTERM):
-                loop.add_signal_handler(sig, shutdown.set)
-            await self.serve(shutdown)
+            self._serving = (loop, shutdown)
+            signals = (signal.SIGINT, signal.SIGTERM)
+            handle = threading.current_thread() is threading.main_thread()
+            if handle:  # signal handlers can only be set from the main thread
+                for sig in signals:
+                    loop.add_signal_handler(sig, self._signalled, shutdown, sig)
+            try:
+                await self.serve(shutdown)
+            finally:
+                self._serving = None
+                if handle:
+                    for sig in signals:
+                        loop.remove_signal_handler(sig)
 
         try:
             with asyncio.Runner(loop_factory=loop_factory()) as runner:
@@ -309,6 +424,73 @@ class WebThingServer:
         except ListenError as exc:
             log.error("%s%s", exc, "; choose another port" if exc.in_use else "")
             raise SystemExit(2) from None
+        finally:
+            self._stopped.set()
+
+    def _signalled(self, shutdown: asyncio.Event, sig: signal.Signals) -> None:
+        self._interrupted = self._interrupted or sig == signal.SIGINT
+        shutdown.set()
+
+    def start(self) -> None:
+        """Serve until :meth:`stop`, SIGTERM or Ctrl-C (webthing-python's way; blocks).
+
+        Shuts down cleanly either way; after Ctrl-C it then raises ``KeyboardInterrupt``,
+        as webthing-python's ``start()`` did, so ``except KeyboardInterrupt: server.stop()``
+        runs as written. Logging is set up as :meth:`run` does.
+        """
+        self.run()
+        if self._interrupted:
+            raise KeyboardInterrupt
+
+    def stop(self) -> None:
+        """Stop serving: from another thread, a callback, or after :meth:`start` returned.
+
+        From another thread it waits (up to 30 s) until the server has stopped.
+        """
+        serving = self._serving
+        if serving is None:
+            return
+        loop, shutdown = serving
+        if running_loop() is loop:
+            shutdown.set()
+            return
+        loop.call_soon_threadsafe(shutdown.set)
+        if not self._stopped.wait(STOP_SECONDS):
+            log.warning("the server did not stop within %s s", STOP_SECONDS)
+
+
+class PortProbe:
+    """ASGI: hands the port of the first request's ``server`` to ``seen``, once."""
+
+    def __init__(self, app: ASGIApp, seen: Callable[[int | None], None]) -> None:
+        self.app = app
+        self.seen: Callable[[int | None], None] | None = seen
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        seen = self.seen
+        if seen is not None and scope["type"] in ("http", "websocket"):
+            self.seen = None
+            server = scope.get("server")
+            port = server[1] if server and isinstance(server[1], int) else None
+            seen(port)
+        await self.app(scope, receive, send)
+
+
+def _show_library_logs() -> None:
+    """Under another ASGI server, make the library's INFO lines visible.
+
+    uvicorn and Hypercorn configure their own loggers only, so without this the library's
+    lines (mDNS, start-up) would reach no handler. A program that configured logging
+    (a root handler, or one on "thingtalk") keeps its own choice.
+    """
+    library = logging.getLogger("thingtalk")
+    if logging.getLogger().handlers or library.handlers:
+        return
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    library.addHandler(handler)
+    if library.level == logging.NOTSET:
+        library.setLevel(logging.INFO)
 
 
 def loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:

@@ -4,17 +4,22 @@ from __future__ import annotations
 
 import asyncio
 import builtins
+import functools
+import inspect
 import logging
 import re
 from collections import OrderedDict, deque
-from collections.abc import Coroutine, Iterator, Mapping
+from collections.abc import Awaitable, Callable, Coroutine, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any, ClassVar, Protocol, Self
 
 from .action import Action
 from .errors import BadRequest, Busy, DeviceError, NotFound, ThingtalkError
 from .event import Event
+from .loops import DONE, call_in, foreign
 from .property import Property
+from .timestamp import timestamp
 from .validation import Schema
 
 DEFAULT_ACTION_HISTORY = 200
@@ -39,6 +44,53 @@ class AvailableAction:
     metadata: dict[str, Any]
     cls: builtins.type[Action]
     input_schema: Schema | None
+    # webthing-python's action classes take ``(thing, input_)``; ours ``(thing, name, input_)``.
+    named: bool = True
+
+    def make(self, thing: Thing, input_: Any) -> Action:
+        """A new request of this action."""
+        if self.named:
+            return self.cls(thing, self.name, input_)
+        make: Callable[..., Action] = self.cls  # webthing-python's own signature
+        return make(thing, input_=input_)
+
+
+def _takes_name(cls: builtins.type[Action]) -> bool:
+    """Whether ``cls`` is made as ``cls(thing, name, input_)`` (or ``cls(thing, input_=...)``)."""
+    try:
+        signature = inspect.signature(cls)
+    except (TypeError, ValueError):
+        return True
+    try:
+        signature.bind(None, "name", None)
+    except TypeError:
+        try:
+            signature.bind(None, input_=None)
+        except TypeError:
+            return True  # neither: let the call itself say what is wrong
+        return False
+    return True
+
+
+def _types(types: Any) -> list[str]:
+    """A thing's ``@type`` as a list of strings.
+
+    Also takes what the seed's README writes, ``type = ['OnOffSwitch', 'Light'],`` (the
+    trailing comma makes it a tuple holding the list).
+    """
+    if isinstance(types, str):
+        return [types]
+    flat: list[str] = []
+    for item in types:
+        flat.extend(_types(item))
+    return flat
+
+
+def _text(text: Any) -> str:
+    """A description; a tuple of strings (``description = 'A lamp',``) is joined."""
+    if isinstance(text, tuple):
+        return " ".join(str(part) for part in text)
+    return str(text)
 
 
 async def _drive(prop: Property, value: Any) -> None:
@@ -74,8 +126,9 @@ class Thing:
 
     id: ClassVar[str | None] = None
     title: ClassVar[str] = ""
-    type: ClassVar[list[str] | str] = []
-    description: ClassVar[str] = ""
+    # A tuple is accepted too: the seed's README writes `type = ['OnOffSwitch', 'Light'],`.
+    type: ClassVar[Sequence[Any] | str] = []
+    description: ClassVar[str | tuple[str, ...]] = ""
 
     def __init__(
         self,
@@ -91,10 +144,12 @@ class Thing:
         title = title if title is not None else (cls.title or cls.__name__)
         types = type_ if type_ is not None else cls.type
         # Instance attributes shadow the declarative class attributes of the same names.
-        self.title: str = title  # type: ignore[misc]
-        self.id: str = id_ or cls.id or f"urn:dev:ops:{_slug(title)}"  # type: ignore[misc]
-        self.type: list[str] = [types] if isinstance(types, str) else list(types)  # type: ignore[misc]
-        self.description: str = description if description is not None else cls.description  # type: ignore[misc]
+        self.title: str = _text(title)  # type: ignore[misc]
+        self.id: str = id_ or cls.id or f"urn:dev:ops:{_slug(self.title)}"  # type: ignore[misc]
+        self.type: list[str] = _types(types)  # type: ignore[misc]
+        self.description: str = _text(  # type: ignore[misc]
+            description if description is not None else cls.description
+        )
         if action_history < 1 or event_history < 1:
             raise ValueError("action_history and event_history must be at least 1")
         self.action_history = action_history
@@ -106,8 +161,14 @@ class Thing:
         self.observers: set[ThingObserver] = set()
         self.tasks: set[asyncio.Task[Any]] = set()
         self.logger = logging.getLogger(f"thingtalk.thing.{_slug(self.title)}")
+        self.event_loop: asyncio.AbstractEventLoop | None = None  # the loop serving it
         self._built = False
         self._build_lock = asyncio.Lock()
+        # Seed programs wire `property_action` to their values themselves, beside the
+        # property's own wiring: one change still calls the hook once (see _once_per_change).
+        self.property_action = self._once_per_change(  # type: ignore[method-assign, assignment]
+            self.property_action
+        )
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.id!r}>"
@@ -125,6 +186,7 @@ class Thing:
         the tasks it spawned are cancelled) and the error reaches its caller; the next
         caller, one that was waiting included, builds again.
         """
+        self._adopt(asyncio.get_running_loop())
         async with self._build_lock:
             if self._built:
                 return self
@@ -162,6 +224,12 @@ class Thing:
             task.cancel()
         await asyncio.gather(*spawned, return_exceptions=True)
 
+    def _adopt(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Live on ``loop``: calls from other threads are run there."""
+        self.event_loop = loop
+        for prop in self.properties.values():
+            prop.value.loop = loop
+
     def spawn(
         self, coro: Coroutine[Any, Any, Any], *, name: str | None = None
     ) -> asyncio.Task[Any]:
@@ -188,12 +256,19 @@ class Thing:
 
     # -- properties ---------------------------------------------------------------
 
-    async def add_property(self, prop: Property) -> None:
-        """Add a property; its value changes now reach this thing's observers."""
+    def add_property(self, prop: Property) -> Awaitable[None]:
+        """Add a property; its value changes now reach this thing's observers.
+
+        Takes effect at once: ``await self.add_property(p)`` (the seed's way, in ``build``)
+        and ``thing.add_property(p)`` (webthing-python's, anywhere) do the same.
+        """
         if prop.name in self.properties:
             raise ValueError(f"{self!r} already has a property {prop.name!r}")
         prop.bind(self)
+        if self.event_loop is not None:
+            prop.value.loop = self.event_loop
         self.properties[prop.name] = prop
+        return DONE
 
     def find_property(self, name: str) -> Property:
         """The property ``name``, or :class:`NotFound`."""
@@ -214,15 +289,22 @@ class Thing:
         """All property values by name."""
         return {name: prop.value.last_value for name, prop in self.properties.items()}
 
-    async def set_property(self, name: str, value: Any) -> None:
+    def set_property(self, name: str, value: Any) -> Coroutine[Any, Any, None]:
         """A client's write: refuse read-only or invalid values, then drive the device.
 
         A forwarder that raises leaves the value as it was; the client gets a
         :class:`DeviceError` with the device's message (or the library error it raised).
+        Await it; from a worker thread (a synchronous action) call it without ``await``:
+        it runs on the thing's loop and returns once done.
         """
         prop = self.find_property(name)
         prop.validate(value)
-        await _drive(prop, value)
+        loop = prop.value.loop
+        if foreign(loop):
+            assert loop is not None
+            call_in(loop, _drive, prop, value)
+            return DONE
+        return _drive(prop, value)
 
     async def set_properties(self, values: Mapping[str, Any]) -> None:
         """Several writes at once: all are checked before any is applied."""
@@ -232,29 +314,56 @@ class Thing:
         for prop, value in props:
             await _drive(prop, value)
 
-    async def sync_property(self, name: str, value: Any) -> None:
-        """Record a value the device already has (cloud, MQTT): no forwarder, emits ``"sync"``."""
-        await self.find_property(name).set_value(value, with_action=False)
+    def sync_property(self, name: str, value: Any) -> Coroutine[Any, Any, None]:
+        """Record a value the device already has (cloud, MQTT): no forwarder, emits ``"sync"``.
+
+        Await it, or call it from another thread (an MQTT client's)."""
+        return self.find_property(name).set_value(value, with_action=False)
 
     def property_notify(self, prop: Property) -> None:
-        """Tell observers that ``prop`` changed."""
+        """Tell observers that ``prop`` changed (once per change, however often asked)."""
+        change = prop.value.emitting
+        if change is not None:
+            if prop.notified == change:
+                return
+            prop.notified = change
         for observer in list(self.observers):
             self._call(observer.property_changed, prop)
 
     async def property_action(self, prop: Property) -> None:
         """Hook called after a client changed ``prop``: override to push it to a device."""
 
+    def _once_per_change(
+        self, hook: Callable[[Property], Awaitable[None]]
+    ) -> Callable[[Property], Awaitable[None]]:
+        @functools.wraps(hook)
+        def once(prop: Property) -> Awaitable[None]:
+            change = prop.value.emitting
+            if change is not None:
+                if prop.acted == change:
+                    return DONE
+                prop.acted = change
+            return hook(prop)
+
+        return once
+
     # -- actions ------------------------------------------------------------------
 
     def add_available_action(
         self, name: str, metadata: Mapping[str, Any] | None, cls: builtins.type[Action]
-    ) -> None:
-        """Offer action ``name``; requests are instances of ``cls``."""
+    ) -> Awaitable[None]:
+        """Offer action ``name``; requests are instances of ``cls`` (made as ``cls(thing, name,
+        input_)``, or ``cls(thing, input_=...)`` for webthing-python's action classes)."""
         meta = dict(metadata or {})
         schema = meta.get("input")
         self.available_actions[name] = AvailableAction(
-            name, meta, cls, Schema(schema, what=f"input of action {name!r}") if schema else None
+            name,
+            meta,
+            cls,
+            Schema(schema, what=f"input of action {name!r}") if schema else None,
+            _takes_name(cls),
         )
+        return DONE
 
     def find_available_action(self, name: str) -> AvailableAction:
         """The action ``name`` the thing offers, or :class:`NotFound`."""
@@ -276,7 +385,7 @@ class Thing:
         """Validate, record and start a request of action ``name``."""
         available = self.validate_action_input(name, input_)
         self._make_room_for_action()
-        action = available.cls(self, name, input_)
+        action = available.make(self, input_)
         self.actions[action.id] = action
         self.action_notify(action)
         action.start()
@@ -315,9 +424,12 @@ class Thing:
 
     # -- events -------------------------------------------------------------------
 
-    def add_available_event(self, name: str, metadata: Mapping[str, Any] | None = None) -> None:
+    def add_available_event(
+        self, name: str, metadata: Mapping[str, Any] | None = None
+    ) -> Awaitable[None]:
         """Declare event ``name`` with its data schema."""
         self.available_events[name] = dict(metadata or {})
+        return DONE
 
     def find_available_event(self, name: str) -> dict[str, Any]:
         """The metadata of event ``name``, or :class:`NotFound`."""
@@ -326,12 +438,29 @@ class Thing:
         except KeyError:
             raise NotFound(f"{self.title!r} has no event {name!r}") from None
 
-    def add_event(self, event: Event) -> None:
-        """Record ``event`` (the history is bounded) and tell observers."""
+    def add_event(self, event: Event) -> Awaitable[None]:
+        """Record ``event`` (the history is bounded) and tell observers.
+
+        Takes effect at once (awaiting it, as the seed does, is harmless); from a worker
+        thread it is run on the thing's loop.
+        """
+        if foreign(self.event_loop):
+            assert self.event_loop is not None
+            call_in(self.event_loop, self._add_event_on_loop, event)
+            return DONE
         self.find_available_event(event.name)
+        last = self.events[-1].moment if self.events else None
+        if last is not None and event.moment <= last:
+            # Two events in the same microsecond: keep their precise times apart.
+            event.moment = last + timedelta(microseconds=1)
+            event.time = timestamp(event.moment)
         self.events.append(event)
         for observer in list(self.observers):
             self._call(observer.event_raised, event)
+        return DONE
+
+    async def _add_event_on_loop(self, event: Event) -> None:
+        self.add_event(event)
 
     def raise_event(self, name: str, data: Any = None) -> Event:
         """Create and record an event."""

@@ -32,6 +32,7 @@ MODEL = [
     "thingtalk.action",
     "thingtalk.errors",
     "thingtalk.event",
+    "thingtalk.loops",
     "thingtalk.property",
     "thingtalk.thing",
     "thingtalk.things",

@@ -2,10 +2,16 @@
 
 Every affordance and the thing itself carry forms with an explicit ``op``, ``href`` and
 ``contentType``: the HTTP Basic profile's plain JSON routes, the HTTP SSE profile's event
-streams, and the Web Thing Protocol websocket. The hrefs are relative to ``base`` (the
-thing's URL with a trailing slash, so they resolve under it); the websocket form is
-absolute because its scheme differs. The same relative paths (:data:`PATHS`) are the
-protocols layer's URL rules, so the description and the routes cannot drift apart.
+streams, and the Web Thing Protocol websocket. Every href is absolute (``base``, the thing's
+URL with a trailing slash, joined with the route's path), so a consumer that ignores
+``base`` resolves it as well as one that applies it; ``base`` is kept. The same relative
+paths (:data:`PATHS`) are the protocols layer's URL rules, so the description and the routes
+cannot drift apart.
+
+The description is JSON-LD that a processor can expand: its ``@context`` holds the TD
+contexts and an inline prefix map for the WebThings capability schemas (whose URL is an HTML
+page, not a loadable context), and each WebThings ``@type`` (``Light``, ``OnOffProperty``)
+is written with that prefix (``webthings:Light``).
 """
 
 from __future__ import annotations
@@ -25,6 +31,8 @@ TD_MEDIA_TYPE = "application/td+json"
 HTTP_BASIC_PROFILE = "https://www.w3.org/2022/wot/profile/http-basic/v1"
 HTTP_SSE_PROFILE = "https://www.w3.org/2022/wot/profile/http-sse/v1"
 WTP_SUBPROTOCOL = "webthingprotocol"
+# The prefix of the WebThings capability names (``@type``) in the W3C TD.
+WEBTHINGS_PREFIX = "webthings"
 JSON = "application/json"
 NOSEC = {"nosec_sc": {"scheme": "nosec"}}
 
@@ -82,30 +90,48 @@ def _wtp_form(ws_href: str, op: list[str]) -> dict[str, Any]:
     return _form(ws_href, op, subprotocol=WTP_SUBPROTOCOL)
 
 
-def _clean(metadata: dict[str, Any]) -> dict[str, Any]:
-    return {k: copy.deepcopy(v) for k, v in metadata.items() if k not in _DROPPED}
+def vocabulary_prefix(context: str) -> dict[str, str]:
+    """The inline context naming the WebThings capability schemas at ``context``."""
+    return {WEBTHINGS_PREFIX: context.rstrip("/#") + "#"}
 
 
-def _properties(thing: Thing, ws_href: str) -> dict[str, Any]:
+def _typed(types: Any) -> Any:
+    """WebThings ``@type`` names as compact IRIs under the prefix (``webthings:Light``);
+    names that already are compact IRIs or IRIs (``saref:LightSwitch``) stay as they are."""
+    if isinstance(types, str):
+        return types if ":" in types else f"{WEBTHINGS_PREFIX}:{types}"
+    if isinstance(types, list):
+        return [_typed(t) for t in types]
+    return copy.deepcopy(types)
+
+
+def _clean(metadata: dict[str, Any], *, typed: bool) -> dict[str, Any]:
+    cleaned = {k: copy.deepcopy(v) for k, v in metadata.items() if k not in _DROPPED}
+    if typed and "@type" in cleaned:
+        cleaned["@type"] = _typed(cleaned["@type"])
+    return cleaned
+
+
+def _properties(thing: Thing, base: str, ws_href: str, typed: bool) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for name, prop in thing.properties.items():
-        affordance = _clean(prop.metadata)
+        affordance = _clean(prop.metadata, typed=typed)
         affordance.setdefault("observable", True)
         ops = ["readproperty"] if prop.read_only else ["readproperty", "writeproperty"]
         observe = ["observeproperty", "unobserveproperty"]
         affordance["forms"] = [
-            _form(href("property", name=name), ops),
-            _sse_form(href("observe", name=name), observe),
+            _form(base + href("property", name=name), ops),
+            _sse_form(base + href("observe", name=name), observe),
             _wtp_form(ws_href, ops + observe),
         ]
         out[name] = affordance
     return out
 
 
-def _actions(thing: Thing, ws_href: str) -> dict[str, Any]:
+def _actions(thing: Thing, base: str, ws_href: str, typed: bool) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for name, available in thing.available_actions.items():
-        affordance = _clean(available.metadata)
+        affordance = _clean(available.metadata, typed=typed)
         synchronous = is_synchronous(available.metadata)
         affordance["synchronous"] = synchronous
         # queryaction/cancelaction over HTTP use the URL an asynchronous invocation returns
@@ -114,7 +140,7 @@ def _actions(thing: Thing, ws_href: str) -> dict[str, Any]:
         if not synchronous:
             wtp_ops += ["queryaction", "cancelaction"]
         affordance["forms"] = [
-            _form(href("action", name=name), "invokeaction"),
+            _form(base + href("action", name=name), "invokeaction"),
             _wtp_form(ws_href, wtp_ops),
         ]
         out[name] = affordance
@@ -134,26 +160,35 @@ def event_data_schema(metadata: dict[str, Any]) -> dict[str, Any] | None:
     return schema or None
 
 
-def _events(thing: Thing, ws_href: str) -> dict[str, Any]:
+def _events(thing: Thing, base: str, ws_href: str, typed: bool) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for name, metadata in thing.available_events.items():
         affordance = {k: copy.deepcopy(v) for k, v in metadata.items() if k in _AFFORDANCE_KEYS}
+        if typed and "@type" in affordance:
+            affordance["@type"] = _typed(affordance["@type"])
         data = event_data_schema(metadata)
         if data is not None:
             affordance["data"] = data
         ops = ["subscribeevent", "unsubscribeevent"]
-        affordance["forms"] = [_sse_form(href("event", name=name), ops), _wtp_form(ws_href, ops)]
+        affordance["forms"] = [
+            _sse_form(base + href("event", name=name), ops),
+            _wtp_form(ws_href, ops),
+        ]
         out[name] = affordance
     return out
 
 
-def _root_forms(thing: Thing, ws_href: str) -> list[dict[str, Any]]:
+def _root_forms(thing: Thing, base: str, ws_href: str) -> list[dict[str, Any]]:
     forms: list[dict[str, Any]] = []
     wtp: list[str] = []
     if thing.properties:
-        forms.append(_form(href("properties"), ["readallproperties", "writemultipleproperties"]))
         forms.append(
-            _sse_form(href("observe_all"), ["observeallproperties", "unobserveallproperties"])
+            _form(base + href("properties"), ["readallproperties", "writemultipleproperties"])
+        )
+        forms.append(
+            _sse_form(
+                base + href("observe_all"), ["observeallproperties", "unobserveallproperties"]
+            )
         )
         wtp += [
             "readallproperties",
@@ -163,10 +198,12 @@ def _root_forms(thing: Thing, ws_href: str) -> list[dict[str, Any]]:
             "observeallproperties",
             "unobserveallproperties",
         ]
-    forms.append(_form(href("actions"), "queryallactions"))
+    forms.append(_form(base + href("actions"), "queryallactions"))
     wtp.append("queryallactions")
     if thing.available_events:
-        forms.append(_sse_form(href("events"), ["subscribeallevents", "unsubscribeallevents"]))
+        forms.append(
+            _sse_form(base + href("events"), ["subscribeallevents", "unsubscribeallevents"])
+        )
         wtp += ["subscribeallevents", "unsubscribeallevents"]
     forms.append(_wtp_form(ws_href, wtp))
     return forms
@@ -182,33 +219,35 @@ def thing_description(
 ) -> dict[str, Any]:
     """The W3C TD 1.1 of ``thing`` served at ``origin + href_prefix``.
 
-    ``extra_context`` (the WebThings schemas by default in the server) defines the
-    capability terms used in ``@type``.
+    ``extra_context`` (the WebThings schemas by default in the server) is the vocabulary of
+    the capability names used in ``@type``: it becomes the ``webthings`` prefix.
     """
     path = href_prefix or "/"
     ws_href = f"{ws_origin}{path}"
+    base = f"{origin}{href_prefix}/"
+    typed = bool(extra_context)
     context: list[Any] = [TD10_CONTEXT, TD_CONTEXT]
-    if extra_context and extra_context not in context:
-        context.append(extra_context)
+    if extra_context:
+        context.append(vocabulary_prefix(extra_context))
     description: dict[str, Any] = {
         "@context": context,
         "id": thing.id,
         "title": thing.title,
     }
     if thing.type:
-        description["@type"] = list(thing.type)
+        description["@type"] = _typed(list(thing.type)) if typed else list(thing.type)
     if thing.description:
         description["description"] = thing.description
     description.update(
         {
-            "base": f"{origin}{href_prefix}/",
+            "base": base,
             "profile": [HTTP_BASIC_PROFILE, HTTP_SSE_PROFILE],
             "securityDefinitions": copy.deepcopy(NOSEC),
             "security": "nosec_sc",
-            "properties": _properties(thing, ws_href),
-            "actions": _actions(thing, ws_href),
-            "events": _events(thing, ws_href),
-            "forms": _root_forms(thing, ws_href),
+            "properties": _properties(thing, base, ws_href, typed),
+            "actions": _actions(thing, base, ws_href, typed),
+            "events": _events(thing, base, ws_href, typed),
+            "forms": _root_forms(thing, base, ws_href),
         }
     )
     return description
@@ -266,12 +305,14 @@ def action_error(action: Action) -> dict[str, Any] | None:
 
 
 def directory_description(*, origin: str, base_path: str, things_href: str) -> dict[str, Any]:
-    """The TD of a minimal WoT Discovery Thing Description Directory listing the served TDs."""
+    """The TD of a minimal WoT Discovery Thing Description Directory listing the served TDs
+    (``things_href`` relative to the directory's base; the form's href is absolute)."""
+    base = f"{origin}{base_path}/"
     return {
         "@context": [TD_CONTEXT, DISCOVERY_CONTEXT],
         "@type": "ThingDirectory",
         "title": "Thing Description Directory",
-        "base": f"{origin}{base_path}/",
+        "base": base,
         "securityDefinitions": copy.deepcopy(NOSEC),
         "security": "nosec_sc",
         "properties": {
@@ -283,7 +324,7 @@ def directory_description(*, origin: str, base_path: str, things_href: str) -> d
                 "observable": False,
                 "forms": [
                     {
-                        "href": things_href,
+                        "href": base + things_href,
                         "op": "readproperty",
                         "contentType": "application/ld+json",
                         "htv:methodName": "GET",

@@ -12,9 +12,64 @@ from ..thing import Thing
 WEBTHINGS_CONTEXT = "https://webthings.io/schemas"
 NOSEC = {"nosec_sc": {"scheme": "nosec"}}
 
+# The JSON Schema (draft-07) keywords Ajv compiles without plugins. The WebThings gateway
+# validates action input with Ajv in strict mode, which refuses any other keyword (`unit`,
+# `@type`) and any `format` (Ajv knows none until ajv-formats is added).
+_PLAIN_KEYWORDS = frozenset(
+    {
+        "$id", "$schema", "$ref", "$comment", "type", "enum", "const",
+        "multipleOf", "maximum", "exclusiveMaximum", "minimum", "exclusiveMinimum",
+        "maxLength", "minLength", "pattern", "maxItems", "minItems", "uniqueItems",
+        "maxProperties", "minProperties", "required",
+        "title", "description", "default", "examples", "readOnly", "writeOnly", "deprecated",
+        "contentMediaType", "contentEncoding",
+    }
+)  # fmt: skip
+_SCHEMA_KEYWORDS = frozenset(
+    {"additionalItems", "contains", "additionalProperties", "propertyNames", "if", "then", "else",
+     "not", "contentSchema"}
+)  # fmt: skip
+_SCHEMA_LIST_KEYWORDS = frozenset({"allOf", "anyOf", "oneOf"})
+_SCHEMA_MAP_KEYWORDS = frozenset({"properties", "patternProperties", "definitions", "$defs"})
 
-def affordances(thing: Thing, href_prefix: str) -> dict[str, Any]:
-    """The ``properties``, ``actions`` and ``events`` maps, one ``links`` entry each."""
+
+def plain_schema(schema: Any) -> Any:
+    """``schema`` with only the JSON Schema keywords a strict validator compiles.
+
+    Annotations such as ``unit`` and ``@type`` (and ``format``) are dropped at every level;
+    what is left validates exactly what the full schema validates here.
+    """
+    if not isinstance(schema, dict):
+        return copy.deepcopy(schema)  # true/false schemas, and values of plain keywords
+    out: dict[str, Any] = {}
+    for key, value in schema.items():
+        if key in _PLAIN_KEYWORDS:
+            out[key] = copy.deepcopy(value)
+        elif key in _SCHEMA_KEYWORDS:
+            out[key] = plain_schema(value)
+        elif key in _SCHEMA_LIST_KEYWORDS and isinstance(value, list):
+            out[key] = [plain_schema(item) for item in value]
+        elif key in _SCHEMA_MAP_KEYWORDS and isinstance(value, dict):
+            out[key] = {name: plain_schema(item) for name, item in value.items()}
+        elif key == "items":
+            items = [plain_schema(i) for i in value] if isinstance(value, list) else None
+            out[key] = items if items is not None else plain_schema(value)
+        elif key == "dependencies" and isinstance(value, dict):
+            # Each entry is a list of property names or a schema.
+            out[key] = {
+                name: copy.deepcopy(dep) if isinstance(dep, list) else plain_schema(dep)
+                for name, dep in value.items()
+            }
+    return out
+
+
+def affordances(
+    thing: Thing, href_prefix: str, *, strict_input_schemas: bool = False
+) -> dict[str, Any]:
+    """The ``properties``, ``actions`` and ``events`` maps, one ``links`` entry each.
+
+    With ``strict_input_schemas`` each action's ``input`` is its :func:`plain_schema`.
+    """
     properties = {}
     for name, prop in thing.properties.items():
         meta = copy.deepcopy(prop.metadata)
@@ -23,6 +78,8 @@ def affordances(thing: Thing, href_prefix: str) -> dict[str, Any]:
     actions = {}
     for name, available in thing.available_actions.items():
         meta = copy.deepcopy(available.metadata)
+        if strict_input_schemas and "input" in meta:
+            meta["input"] = plain_schema(meta["input"])
         meta["links"] = [{"rel": "action", "href": f"{href_prefix}/actions/{name}"}]
         actions[name] = meta
     events = {}
@@ -40,6 +97,7 @@ def thing_description(
     origin: str,
     ws_origin: str,
     context: str = WEBTHINGS_CONTEXT,
+    strict_input_schemas: bool = False,
 ) -> dict[str, Any]:
     """The WebThings TD of ``thing`` served at ``origin + href_prefix``.
 
@@ -58,7 +116,7 @@ def thing_description(
         "href": path,
         "securityDefinitions": copy.deepcopy(NOSEC),
         "security": "nosec_sc",
-        **affordances(thing, href_prefix),
+        **affordances(thing, href_prefix, strict_input_schemas=strict_input_schemas),
         "links": [
             {"rel": "properties", "href": f"{href_prefix}/properties"},
             {"rel": "actions", "href": f"{href_prefix}/actions"},
@@ -91,9 +149,12 @@ def action_description(action: Action, href_prefix: str = "") -> dict[str, Any]:
     return {action.name: description}
 
 
-def event_description(event: Event) -> dict[str, Any]:
-    """An occurrence as ``{name: {"timestamp": ..., "data": ...}}`` (no ``data`` when None)."""
-    description: dict[str, Any] = {"timestamp": event.time}
+def event_description(event: Event, *, precise: bool = False) -> dict[str, Any]:
+    """An occurrence as ``{name: {"timestamp": ..., "data": ..., "id": ...}}`` (no ``data``
+    when None). ``precise`` gives the timestamp in microseconds, unique among the thing's
+    events, for consumers that key events by name and timestamp (the WebThings gateway)."""
+    description: dict[str, Any] = {"timestamp": event.precise_time if precise else event.time}
     if event.data is not None:
         description["data"] = event.data
+    description["id"] = event.id
     return {event.name: description}

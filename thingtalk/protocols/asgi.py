@@ -30,6 +30,8 @@ CORS_HEADERS: list[tuple[bytes, bytes]] = [
     (b"access-control-allow-methods", b"GET, HEAD, PUT, POST, DELETE, OPTIONS"),
     (b"access-control-expose-headers", b"Location"),
 ]
+# Scope key set when the request's path had a trailing slash (removed for routing).
+TRAILING_SLASH = "thingtalk.trailing_slash"
 # How long a 413 answer waits for the client to finish sending the body it refuses.
 DRAIN_SECONDS = 2.0
 BODYLESS_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -52,6 +54,7 @@ class FrontDoor:
             scope = dict(scope)
             scope["path"] = path.rstrip("/") or "/"
             scope["raw_path"] = scope["path"].encode()
+            scope[TRAILING_SLASH] = True  # the page's relative URLs depend on it
         if self.host_check is not None and not self.host_check.allows(_host(scope)):
             await _forbid(scope, receive, send)
             return

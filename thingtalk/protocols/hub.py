@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from typing import TYPE_CHECKING, Any
 
@@ -17,6 +18,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+# How long an HTTP answer waits for the websockets to take what was queued before it.
+FLUSH_SECONDS = 1.0
+
 
 class Session:
     """One websocket's outgoing queue and event subscriptions."""
@@ -25,6 +29,10 @@ class Session:
         self.queue: asyncio.Queue[str] = asyncio.Queue(max_queue)
         self.subscriptions: set[str] = set()
         self.overflowed = asyncio.Event()
+        self.offered = 0  # messages queued so far
+        self.sent = 0  # messages handed to the socket so far
+        self.closed = False
+        self._progress = asyncio.Event()
 
     def offer(self, message: str) -> None:
         """Queue ``message``; a client too slow to keep up is dropped, not the server's memory."""
@@ -32,14 +40,36 @@ class Session:
             self.queue.put_nowait(message)
         except asyncio.QueueFull:
             self.overflowed.set()
+        else:
+            self.offered += 1
+
+    def mark_sent(self) -> None:
+        """One queued message went out (called by the socket's sender)."""
+        self.sent += 1
+        self._progress.set()
+
+    def close(self) -> None:
+        """The socket is gone: nothing queued will go out any more."""
+        self.closed = True
+        self._progress.set()
+
+    async def flushed(self) -> None:
+        """Return once every message queued before this call has gone out."""
+        target = self.offered
+        while self.sent < target and not (self.closed or self.overflowed.is_set()):
+            self._progress.clear()
+            await self._progress.wait()
 
 
 class Hub:
     """Observes one thing and encodes each change once for all its sessions."""
 
-    def __init__(self, thing: Thing, href_prefix: str) -> None:
+    def __init__(
+        self, thing: Thing, href_prefix: str, *, precise_event_times: bool = False
+    ) -> None:
         self.thing = thing
         self.href_prefix = href_prefix
+        self.precise_event_times = precise_event_times
         self.sessions: set[Session] = set()
 
     def join(self, session: Session) -> None:
@@ -51,8 +81,23 @@ class Hub:
     def leave(self, session: Session) -> None:
         """Stop sending to ``session``."""
         self.sessions.discard(session)
+        session.close()
         if not self.sessions:
             self.thing.remove_observer(self)
+
+    async def flush(self, seconds: float = FLUSH_SECONDS) -> None:
+        """Wait (at most ``seconds``) until what was queued for every session has gone out.
+
+        An HTTP answer that follows a change awaits this, so that websocket subscribers hear
+        of the change first (the WebThings gateway drops an ``actionStatus`` for a request
+        whose POST it has not seen answered yet). A stalled client delays it by ``seconds``
+        at most.
+        """
+        if not self.sessions:
+            return
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(seconds):
+                await asyncio.gather(*(s.flushed() for s in list(self.sessions)))
 
     def _broadcast(self, message: dict[str, Any]) -> None:
         text = dumps(message).decode()
@@ -76,6 +121,7 @@ class Hub:
         subscribers = [s for s in self.sessions if event.name in s.subscriptions]
         if not subscribers:
             return
-        text = dumps({"messageType": "event", "data": event_description(event)}).decode()
+        data = event_description(event, precise=self.precise_event_times)
+        text = dumps({"messageType": "event", "data": data}).decode()
         for session in subscribers:
             session.offer(text)

@@ -3,16 +3,24 @@
 The HTML is a small shell; ``static/page.js`` reads the Thing Description and draws a
 control for each property by its schema, kept live over the thing's websocket. Everything
 is served by the server itself (no CDN: a device may have no internet).
+
+The page works under any path prefix a reverse proxy adds (the WebThings gateway shows it
+through ``/proxy/<device-id>/...``): every URL in the shell is relative to the page, and the
+script derives the server's paths from where the page was loaded (``data-path`` is the
+page's path as the server sees it; whatever the browser's path has in front of it is the
+proxy's prefix).
 """
 
 from __future__ import annotations
 
 import html
+import posixpath
 from pathlib import Path
 
-from quart import Blueprint, Response, current_app, send_from_directory
+from quart import Blueprint, Response, current_app, request, send_from_directory
 
 from ..errors import NotFound
+from .asgi import TRAILING_SLASH
 from .state import AppState, ServedThing, app_state
 
 HTML = "text/html"
@@ -37,11 +45,11 @@ _SHELL = """<!doctype html>
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="color-scheme" content="light dark">
 <title>{title}</title>
-<link rel="icon" href="{assets}/icon.svg" type="image/svg+xml">
-<link rel="stylesheet" href="{assets}/page.css">
-<script src="{assets}/page.js" defer></script>
+<link rel="icon" href="{assets}icon.svg" type="image/svg+xml">
+<link rel="stylesheet" href="{assets}page.css">
+<script src="{assets}page.js" defer></script>
 </head>
-<body data-source="{source}" data-index="{index}">
+<body data-source="{source}" data-path="{path}" data-index="{index}">
 <header class="top{layout}">{heading}{nav}</header>
 <main id="things" class="{layout}"><p class="loading">Loading…</p></main>
 <noscript><p class="notice">This page needs JavaScript. The Thing Description is at
@@ -61,21 +69,49 @@ def index_path(state: AppState) -> str:
     return state.options.base_path.rstrip("/") or "/"
 
 
-def render_shell(state: AppState, *, title: str, source: str, index: str | None) -> str:
+def relative(target: str, page: str) -> str:
+    """The server path ``target`` as a reference relative to the page at server path ``page``.
+
+    Resolved by the browser against the page's own URL, it reaches ``target`` whatever
+    prefix a proxy put in front of both.
+    """
+    directory = page if page.endswith("/") else page.rsplit("/", 1)[0] + "/"
+    reference = posixpath.relpath(target, directory)
+    if target.endswith("/") and not reference.endswith("/"):
+        reference += "/"
+    if ":" in reference.split("/", 1)[0]:
+        reference = "./" + reference  # not to be read as a scheme
+    return reference
+
+
+def page_path() -> str:
+    """The current request's path as the client sent it (its trailing slash included)."""
+    path = request.path
+    if request.scope.get(TRAILING_SLASH) and path != "/":
+        path += "/"
+    return path
+
+
+def render_shell(
+    state: AppState, *, title: str, source: str, index: str | None, page: str | None = None
+) -> str:
     """The HTML shell for the things at ``source``: one thing's page (with a link to the
-    ``index`` when there is one), or the index itself (``index=None``)."""
+    ``index`` when there is one), or the index itself (``index=None``). ``page`` is the path
+    the page was asked for (default: ``source``); every URL in the shell is relative to it."""
+    page = page or source
     single = source != index_path(state) or not state.multiple
     nav = ""
     if index is not None:
-        nav = f'<nav><a href="{html.escape(index)}">← All things</a></nav>'
+        nav = f'<nav><a href="{html.escape(relative(index, page))}">← All things</a></nav>'
     return _SHELL.format(
         title=html.escape(title),
         # A thing's page is headed by its card; the index by the collection's name.
         heading="" if single else f"<h1>{html.escape(title)}</h1>",
         layout=" single" if single else "",
-        assets=html.escape(asset_base(state)),
-        source=html.escape(source),
-        index=html.escape(index or ""),
+        assets=html.escape(relative(asset_base(state) + "/", page)),
+        source=html.escape(relative(source, page)),
+        path=html.escape(source),
+        index=html.escape(relative(index, page) if index is not None else ""),
         nav=nav,
     )
 
@@ -94,7 +130,9 @@ async def thing_page(served: ServedThing) -> Response:
     state = app_state(current_app)
     index = index_path(state) if state.multiple else None
     return html_response(
-        render_shell(state, title=served.thing.title, source=served.path, index=index)
+        render_shell(
+            state, title=served.thing.title, source=served.path, index=index, page=page_path()
+        )
     )
 
 
@@ -102,7 +140,9 @@ async def index_page() -> Response:
     """The page listing every thing, each drawn with its controls."""
     state = app_state(current_app)
     name = state.collection.name or "Things"
-    return html_response(render_shell(state, title=name, source=index_path(state), index=None))
+    return html_response(
+        render_shell(state, title=name, source=index_path(state), index=None, page=page_path())
+    )
 
 
 async def asset(filename: str) -> Response:

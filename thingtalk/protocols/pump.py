@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 from quart import websocket
@@ -20,14 +20,18 @@ async def pump(
     queue: asyncio.Queue[str],
     overflowed: asyncio.Event,
     stopping: asyncio.Event,
+    sent: Callable[[], None] | None = None,
 ) -> None:
     """Run a socket: its receive loop, and its send queue drained to the client, until the
     client leaves, falls so far behind that its queue overflowed (then close it, 1013), or
-    the server is ``stopping`` (close it at once, 1001, rather than be cancelled later)."""
+    the server is ``stopping`` (close it at once, 1001, rather than be cancelled later).
+    ``sent`` is called after each message went out."""
 
     async def send() -> None:
         while True:
             await websocket.send(await queue.get())
+            if sent is not None:
+                sent()
 
     tasks = [
         asyncio.ensure_future(receive),

@@ -26,11 +26,12 @@ class ServedThing:
     index: int | None
     href_prefix: str  # "" for a single thing at the root, "/0", "/things/0", ...
     sse_replay: int = 256
+    precise_event_times: bool = False
     hub: Hub = field(init=False)  # the WebThings websockets' fan-out
     journal: Journal = field(init=False)  # the SSE streams' numbered changes
 
     def __post_init__(self) -> None:
-        self.hub = Hub(self.thing, self.href_prefix)
+        self.hub = Hub(self.thing, self.href_prefix, precise_event_times=self.precise_event_times)
         self.journal = Journal(self.thing, self.sse_replay)
 
     @property
@@ -49,6 +50,9 @@ class Options:
     max_websocket_queue: int = 1024
     sse_keepalive: float = 15.0  # seconds between keepalive comments on idle SSE streams
     sse_replay: int = 256  # changes per thing kept for SSE Last-Event-ID resumption
+    # The WebThings dialect as the WebThings gateway needs it (see WebThingServer).
+    strict_input_schemas: bool = False
+    precise_event_times: bool = False
 
 
 @dataclass(eq=False)
@@ -70,13 +74,14 @@ class AppState:
     def build(cls, collection: ThingsCollection, options: Options) -> AppState:
         """Lay the things out under ``options.base_path``."""
         base = options.base_path.rstrip("/")
+        precise = options.precise_event_times
         if isinstance(collection, MultipleThings):
             served = [
-                ServedThing(t, i, f"{base}/{i}", options.sse_replay)
+                ServedThing(t, i, f"{base}/{i}", options.sse_replay, precise)
                 for i, t in enumerate(collection.things)
             ]
         else:
-            served = [ServedThing(collection.thing, None, base, options.sse_replay)]
+            served = [ServedThing(collection.thing, None, base, options.sse_replay, precise)]
         return cls(collection, options, served)
 
     def stop_connections(self) -> None:

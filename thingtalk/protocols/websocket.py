@@ -70,6 +70,6 @@ async def serve(thing_id: int | None = None) -> None:
     try:
         await websocket.accept()
         receive = _receive(served, session, state.options.max_body_size)
-        await pump(receive, session.queue, session.overflowed, state.stopping)
+        await pump(receive, session.queue, session.overflowed, state.stopping, session.mark_sent)
     finally:
         served.hub.leave(session)

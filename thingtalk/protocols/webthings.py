@@ -23,6 +23,7 @@ def describe(served: ServedThing, state: AppState) -> dict[str, Any]:
         origin=origin,
         ws_origin=ws_origin,
         context=state.options.context,
+        strict_input_schemas=state.options.strict_input_schemas,
     )
 
 
@@ -112,7 +113,9 @@ async def post_action(thing_id: int | None = None, name: str | None = None) -> R
     if name is not None and key != name:
         raise BadRequest(f"the body names action {key!r} but the URL names {name!r}")
     action = served.thing.perform_action(key, action_input(key, body))
-    description = action_description(action, served.href_prefix)
+    description = action_description(action, served.href_prefix)  # as created
+    # Websocket subscribers hear `created` before the client hears the answer to its POST.
+    await served.hub.flush()
     response = json_response(description, 201)
     response.headers["Location"] = description[key]["href"]
     return response
@@ -134,10 +137,12 @@ async def delete_action(name: str, action_id: str, thing_id: int | None = None) 
 
 async def get_events(thing_id: int | None = None, name: str | None = None) -> Response:
     """The event history, optionally of one event."""
-    thing = app_state(current_app).resolve(thing_id).thing
+    state = app_state(current_app)
+    thing = state.resolve(thing_id).thing
     if name is not None:
         thing.find_available_event(name)
-    return json_response([event_description(e) for e in thing.get_events(name)])
+    precise = state.options.precise_event_times
+    return json_response([event_description(e, precise=precise) for e in thing.get_events(name)])
 
 
 def thing_paths(state: AppState) -> str:

@@ -93,10 +93,27 @@
     return response.status === 204 ? null : response.json();
   }
 
+  // Where the server's paths are as this browser reaches them. Behind a proxy that serves the
+  // server under a path prefix (the WebThings gateway's /proxy/<device-id>/...), the page's own
+  // path ends with the path the server knows it by (data-path); what comes before is the prefix,
+  // and every path the server names (the TD's links: /0/properties) is under it too.
+  const mount = (() => {
+    const here = location.pathname.replace(/\/+$/, "");
+    const there = (document.body.dataset.path || "/").replace(/\/+$/, "");
+    if (!there) return here;
+    return here.endsWith(there) ? here.slice(0, here.length - there.length) : "";
+  })();
+
+  /** A URL the server gave (a root-relative path, or absolute) as this browser reaches it. */
+  const local = (href) =>
+    href.startsWith("/") && !href.startsWith("//") ? `${mount}${href}` : new URL(href, location.href).href;
+
   const linkOf = (affordance, fallback) =>
-    (affordance.links && affordance.links[0] && affordance.links[0].href) ||
-    (affordance.forms && affordance.forms[0] && affordance.forms[0].href) ||
-    fallback;
+    local(
+      (affordance.links && affordance.links[0] && affordance.links[0].href) ||
+        (affordance.forms && affordance.forms[0] && affordance.forms[0].href) ||
+        fallback,
+    );
 
   /** One thing's card: its properties, actions, recent events, and its websocket. */
   class ThingView {
@@ -105,8 +122,9 @@
       this.path = td.href || new URL(td.base || location.href).pathname;
       const prefix = this.path === "/" ? "" : this.path.replace(/\/$/, "");
       const rel = (name) => (td.links || []).find((l) => l.rel === name);
-      this.propertiesUrl = (rel("properties") || {}).href || `${prefix}/properties`;
-      this.eventsUrl = (rel("events") || {}).href || `${prefix}/events`;
+      this.url = local(this.path);
+      this.propertiesUrl = local((rel("properties") || {}).href || `${prefix}/properties`);
+      this.eventsUrl = local((rel("events") || {}).href || `${prefix}/events`);
       this.prefix = prefix;
       this.controls = new Map();
       this.socket = null;
@@ -133,7 +151,7 @@
           el(
             "div",
             {},
-            el(linked ? "h2" : "h1", { id: headingId, class: "title" }, linked ? el("a", { href: this.path, text: title }) : document.createTextNode(title)),
+            el(linked ? "h2" : "h1", { id: headingId, class: "title" }, linked ? el("a", { href: this.url, text: title }) : document.createTextNode(title)),
             td.description ? el("p", { class: "description", text: td.description }) : null,
           ),
           this.status,
@@ -406,7 +424,7 @@
 
     websocketUrl() {
       const alternate = (this.td.links || []).find((l) => l.rel === "alternate" && /^wss?:/.test(l.href));
-      const url = new URL(alternate ? new URL(alternate.href).pathname : this.path, location.href);
+      const url = new URL(local(alternate ? new URL(alternate.href).pathname : this.path), location.href);
       url.protocol = location.protocol === "https:" ? "wss:" : "ws:";
       return url.href;
     }

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from thingtalk import Thing
@@ -9,6 +11,8 @@ from thingtalk.descriptions.webthings import event_description
 from thingtalk.errors import NotFound
 
 from .conftest import TIMESTAMP, Recorder
+
+PRECISE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}\+00:00$")
 
 
 def test_raise_event_records_it_with_a_timestamp(recorder: Recorder) -> None:
@@ -20,7 +24,9 @@ def test_raise_event_records_it_with_a_timestamp(recorder: Recorder) -> None:
 
     assert list(thing.get_events()) == [event]
     assert TIMESTAMP.fullmatch(event.time)
-    assert event_description(event) == {"overheated": {"timestamp": event.time, "data": 102}}
+    assert event_description(event) == {
+        "overheated": {"timestamp": event.time, "data": 102, "id": event.id}
+    }
     assert recorder.events == [("overheated", 102)]
 
 
@@ -28,7 +34,38 @@ def test_an_event_without_data_has_no_data_field() -> None:
     thing = Thing()
     thing.add_available_event("ping")
     description = event_description(thing.raise_event("ping"))
-    assert set(description["ping"]) == {"timestamp"}
+    assert set(description["ping"]) == {"timestamp", "id"}
+
+
+def gateway_key(name: str, record: dict) -> str:
+    """How the WebThings gateway (thing-url-adapter's createEvent) keys an event it received:
+    ``data.id`` when the data has one, else the name and the timestamp."""
+    data = record.get("data")
+    if isinstance(data, dict) and "id" in data:
+        return str(data["id"])
+    return f"{name}-{record['timestamp']}"
+
+
+def test_every_event_has_its_own_id() -> None:
+    thing = Thing()
+    thing.add_available_event("tick")
+    events = [thing.raise_event("tick", 1) for _ in range(50)]
+    assert len({e.id for e in events}) == 50
+    assert {event_description(e)["tick"]["id"] for e in events} == {e.id for e in events}
+
+
+def test_precise_times_keep_events_of_one_second_apart_for_the_gateway() -> None:
+    thing = Thing()
+    thing.add_available_event("tick")
+    events = [thing.raise_event("tick", 1) for _ in range(50)]  # well within a second
+    plain = {gateway_key("tick", event_description(e)["tick"]) for e in events}
+    assert len(plain) < 50  # whole seconds: the gateway would merge them
+    precise = [event_description(e, precise=True)["tick"] for e in events]
+    assert len({gateway_key("tick", r) for r in precise}) == 50
+    stamps = [r["timestamp"] for r in precise]
+    assert stamps == sorted(stamps)
+    assert all(PRECISE.fullmatch(s) for s in stamps)
+    assert all(s[:19] == e.time[:19] for s, e in zip(stamps, events, strict=True))
 
 
 def test_unknown_event_is_refused_and_not_recorded(recorder: Recorder) -> None:

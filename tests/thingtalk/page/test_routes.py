@@ -42,8 +42,10 @@ async def test_a_browser_gets_the_page_at_a_thing_url(app: Quart) -> None:
     assert response.mimetype == "text/html"
     body = await response.get_data(as_text=True)
     assert "<title>Test Lamp</title>" in body
-    assert 'data-source="/0"' in body
-    assert 'src="/_page/page.js"' in body
+    # Every URL is relative to the page, so it works under any prefix a proxy adds.
+    assert 'data-source="0"' in body and 'data-path="/0"' in body
+    assert 'src="_page/page.js"' in body and 'href="_page/page.css"' in body
+    assert '<a href="./">' in body  # all things
     assert "Accept" in response.headers["Vary"]
     assert "default-src 'self'" in response.headers["Content-Security-Policy"]
 
@@ -64,7 +66,7 @@ async def test_the_root_is_an_index_for_browsers_and_the_td_list_for_the_gateway
     assert page.mimetype == "text/html"
     body = await page.get_data(as_text=True)
     assert "<h1>Test &lt;Appliance&gt;</h1>" in body  # escaped
-    assert 'data-source="/"' in body
+    assert 'data-source="./"' in body and 'src="_page/page.js"' in body
     for accept in (None, "*/*", "application/json"):
         listing = await get(app, "/", accept)
         assert listing.mimetype == "application/json"
@@ -74,8 +76,8 @@ async def test_the_root_is_an_index_for_browsers_and_the_td_list_for_the_gateway
 async def test_a_single_thing_under_a_base_path(single: Quart) -> None:
     response = await get(single, "/lamp", BROWSER_ACCEPT)
     body = await response.get_data(as_text=True)
-    assert 'data-source="/lamp"' in body
-    assert 'src="/lamp/_page/page.js"' in body
+    assert 'data-source="lamp"' in body
+    assert 'src="lamp/_page/page.js"' in body
     assert "All things" not in body
     script = await get(single, "/lamp/_page/page.js", None)
     assert script.status_code == 200
@@ -99,6 +101,35 @@ async def test_nothing_else_is_served_from_there(app: Quart, name: str) -> None:
     response = await get(app, f"/_page/{name}", None)
     assert response.status_code == 404
     assert (await response.get_json())["error"] == "not-found"
+
+
+@pytest.mark.parametrize(
+    ("path", "source", "assets"),
+    [
+        ("/0", "0", "_page/"),
+        ("/0/", ".", "../_page/"),
+        ("/", "./", "_page/"),
+    ],
+)
+async def test_a_trailing_slash_moves_the_relative_urls_with_it(
+    app: Quart, path: str, source: str, assets: str
+) -> None:
+    body = await (await get(app, path, BROWSER_ACCEPT)).get_data(as_text=True)
+    assert f'data-source="{source}"' in body
+    assert f'src="{assets}page.js"' in body
+
+
+async def test_under_a_base_path_the_index_page_reaches_its_assets() -> None:
+    server = WebThingServer(
+        MultipleThings([Lamp(), Sensor()], "Pair"), discovery=False, base_path="/things"
+    )
+    quart = server.create()
+    async with quart.test_app():
+        for path, assets in (("/things", "things/_page/"), ("/things/", "_page/")):
+            body = await (await get(quart, path, BROWSER_ACCEPT)).get_data(as_text=True)
+            assert f'src="{assets}page.js"' in body, path
+        body = await (await get(quart, "/things/1", BROWSER_ACCEPT)).get_data(as_text=True)
+        assert 'src="_page/page.js"' in body and '<a href=".">' in body  # /things/
 
 
 async def test_the_page_respects_the_host_check(app: Quart) -> None:

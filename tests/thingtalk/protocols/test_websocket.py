@@ -5,15 +5,16 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Any
 
+import httpx
 import pytest
 from quart.testing import QuartClient
 from quart.testing.connections import WebsocketDisconnectError, WebsocketResponseError
 
-from tests.support import eventually, lamp_server, started
+from tests.support import eventually, lamp_class, lamp_server, serving, started
 from thingtalk import WebThingServer
 from thingtalk.protocols.state import app_state
 
-from .conftest import TIMESTAMP, Socket, multiple_server, quart_socket
+from .conftest import TIMESTAMP, Socket, multiple_server, quart_socket, real_socket
 
 FADE = {"fade": {"input": {"brightness": 80, "duration": 1}}}
 
@@ -258,3 +259,43 @@ async def test_socket_to_unknown_thing_is_refused() -> None:
         with pytest.raises((WebsocketDisconnectError, WebsocketResponseError)):
             async with client.websocket("/7") as ws:
                 await ws.receive()
+
+
+async def test_created_reaches_the_socket_before_the_post_is_answered(port: int) -> None:
+    """The gateway drops an actionStatus for a request whose POST it has not seen answered;
+    a `created` handed to the socket after the answer would undo the `pending` it shows.
+
+    What the server hands to Hypercorn is recorded in order by an ASGI middleware, with a
+    backlog on the socket (a busy thing) when the POST arrives.
+    """
+    handed: list[str] = []
+
+    def record(app: Any) -> Any:
+        async def middleware(scope: Any, receive: Any, send: Any) -> None:
+            async def recording_send(message: Any) -> None:
+                if message["type"] == "websocket.send" and '"created"' in message.get("text", ""):
+                    handed.append("socket: created")
+                elif message["type"] == "http.response.start" and scope["method"] == "POST":
+                    handed.append("http: answer")
+                await send(message)
+
+            await app(scope, receive, recording_send)
+
+        return middleware
+
+    lamp = lamp_class()()
+    server = lamp_server(lamp, host="127.0.0.1", port=port, additional_middlewares=[record])
+    async with serving(server) as url, real_socket(f"ws://127.0.0.1:{port}/") as ws:
+        await eventually(lambda: lamp.observers)
+        for level in range(150):
+            await lamp.set_property("brightness", level % 100)
+        async with httpx.AsyncClient(base_url=url) as http:
+            response = await http.post("/actions", json=FADE)
+        assert response.status_code == 201
+        assert response.json()["fade"]["status"] == "created"
+        while True:  # the socket still gets everything, in order
+            message = await ws.receive()
+            if message["messageType"] == "actionStatus":
+                assert message["data"]["fade"]["status"] == "created"
+                break
+    assert handed == ["socket: created", "http: answer"]

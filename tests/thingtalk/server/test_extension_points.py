@@ -7,6 +7,8 @@ import gc
 from typing import Any
 
 import httpx
+import pytest
+import websockets
 from quart import Blueprint, jsonify, request
 
 from tests.support import free_port, lamp_server, serving, started
@@ -175,3 +177,65 @@ async def test_the_gc_is_frozen_at_startup_only_when_asked() -> None:
             assert gc.get_freeze_count() > 0
     finally:
         gc.unfreeze()
+
+
+async def test_the_seeds_starlette_routes_and_middleware_are_served_as_they_are() -> None:
+    """The seed passed Starlette objects; they run as Starlette runs them, behind the Host
+    check and CORS like every route."""
+    from starlette.middleware import Middleware
+    from starlette.requests import Request
+    from starlette.responses import JSONResponse
+    from starlette.routing import Route as StarletteRoute
+    from starlette.routing import WebSocketRoute
+    from starlette.websockets import WebSocket
+
+    async def hello(request: Request) -> JSONResponse:
+        return JSONResponse({"hello": request.path_params["name"]})
+
+    async def echo(websocket: WebSocket) -> None:
+        await websocket.accept()
+        await websocket.send_text(await websocket.receive_text())
+        await websocket.close()
+
+    class Tag:
+        """A Starlette-style pure ASGI middleware class with an option."""
+
+        def __init__(self, app: Any, tag: str) -> None:
+            self.app = app
+            self.tag = tag
+
+        async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+            await tagging(self.tag)(self.app)(scope, receive, send)
+
+    port = free_port()
+    server = lamp_server(
+        host="127.0.0.1",
+        port=port,
+        additional_routes=[
+            StarletteRoute("/hello/{name}", hello),
+            WebSocketRoute("/echo", echo),
+        ],
+        additional_middlewares=[Middleware(Tag, tag="starlette")],
+    )
+    async with serving(server) as url, httpx.AsyncClient(base_url=url) as http:
+        response = await http.get("/hello/seed")
+        assert (response.status_code, response.json()) == (200, {"hello": "seed"})
+        assert response.headers["x-chain"] == "starlette"
+        assert response.headers["access-control-allow-origin"] == "*"
+        # A request the Starlette route does not fully match (another method) is the app's.
+        assert (await http.post("/hello/seed")).json()["error"] == "not-found"
+        lamp = await http.get("/properties/on")
+        assert lamp.json() == {"on": True} and lamp.headers["x-chain"] == "starlette"
+        refused = await http.get("/hello/seed", headers={"Host": "attacker.example"})
+        assert refused.status_code == 403
+        async with websockets.connect(f"ws://127.0.0.1:{port}/echo") as ws:
+            await ws.send("ping")
+            assert await ws.recv() == "ping"
+
+
+def test_a_route_of_another_kind_is_refused_saying_what_to_pass() -> None:
+    tornado_style = (r"/health/?", object)
+    with pytest.raises(TypeError, match=r"thingtalk\.Route .* Blueprint, or a Starlette Route"):
+        lamp_server(additional_routes=[tornado_style])
+    with pytest.raises(TypeError, match="middleware factories"):
+        lamp_server(additional_middlewares=["not middleware"])

@@ -9,13 +9,11 @@ from __future__ import annotations
 
 import asyncio
 import json
-import shutil
-import subprocess
 import sys
 
 import pytest
 
-from tests.support import free_port
+from tests.support import free_port, node_executable
 
 from .conftest import ROOT
 
@@ -25,21 +23,7 @@ pytestmark = pytest.mark.node
 
 @pytest.fixture(scope="module")
 def node() -> str:
-    executable = shutil.which("node")
-    assert executable is not None, (
-        "node is not installed, so the node-wot interoperability test cannot run: "
-        "install Node.js and npm (`apt-get install nodejs npm`)"
-    )
-    if not (NODE_DIR / "node_modules" / "@node-wot" / "core").is_dir():
-        npm = shutil.which("npm")
-        assert npm is not None, "node is installed but npm is not; cannot install node-wot"
-        subprocess.run(
-            [npm, "ci", "--no-audit", "--no-fund", "--loglevel=error"],
-            cwd=NODE_DIR,
-            check=True,
-            timeout=300,
-        )
-    return executable
+    return node_executable()
 
 
 async def test_node_wot_reads_writes_observes_invokes_and_subscribes(node: str) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from typing import Any
+from urllib.parse import urljoin, urlsplit
 
 import pytest
 
@@ -54,7 +55,10 @@ async def test_lamp_td_at_its_url_is_valid_and_complete() -> None:
     assert td["@context"][:2] == [w3c.TD10_CONTEXT, w3c.TD_CONTEXT]
     assert td["id"] == "urn:dev:ops:my-lamp-1234"
     assert td["title"] == "My Lamp"
-    assert td["@type"] == ["OnOffSwitch", "Light"]
+    # The WebThings capability names, under the prefix the inline context defines.
+    assert td["@context"][2] == {"webthings": "https://webthings.io/schemas#"}
+    assert td["@type"] == ["webthings:OnOffSwitch", "webthings:Light"]
+    assert td["properties"]["on"]["@type"] == "webthings:OnOffProperty"
     assert td["base"] == "http://lamp.local:8888/"
     assert td["profile"] == [w3c.HTTP_BASIC_PROFILE, w3c.HTTP_SSE_PROFILE]
     assert td["security"] == "nosec_sc"
@@ -81,17 +85,46 @@ async def test_forms_name_the_routes_and_protocols() -> None:
         td = await get_td(client, "/")
     on = td["properties"]["on"]["forms"]
     assert on[0] == {
-        "href": "wot/properties/on",
+        "href": "http://lamp.local:8888/wot/properties/on",
         "op": ["readproperty", "writeproperty"],
         "contentType": "application/json",
     }
-    assert on[1]["href"] == "wot/sse/properties/on" and on[1]["subprotocol"] == "sse"
+    assert on[1]["href"] == "http://lamp.local:8888/wot/sse/properties/on"
+    assert on[1]["subprotocol"] == "sse"
     assert on[2]["href"] == "ws://lamp.local:8888/"
     assert on[2]["subprotocol"] == "webthingprotocol"
     event = td["events"]["overheated"]["forms"][0]
-    assert event["href"] == "wot/sse/events/overheated"
+    assert event["href"] == "http://lamp.local:8888/wot/sse/events/overheated"
     assert event["op"] == ["subscribeevent", "unsubscribeevent"]
-    assert td["actions"]["fade"]["forms"][0]["href"] == "wot/actions/fade"
+    assert td["actions"]["fade"]["forms"][0]["href"] == "http://lamp.local:8888/wot/actions/fade"
+
+
+@pytest.mark.parametrize(
+    ("make", "base_path", "things"),
+    [(lamp_server, "", [""]), (lamp_server, "/lamp", [""]), (pair_server, "/api", ["/0", "/1"])],
+)
+async def test_every_form_resolves_the_same_with_or_without_base(
+    make: Any, base_path: str, things: list[str]
+) -> None:
+    """Consumers that ignore `base` resolve each href as is: every href is absolute, it is
+    what joining it with `base` gives, and it is a route that answers."""
+    async with started(make(base_path=base_path, **ALLOWED).create()) as client:
+        for thing in things:
+            td = await get_td(client, f"{base_path}{thing}" or "/")
+            base = td["base"]
+            assert base == f"http://lamp.local:8888{base_path}{thing}/"
+            for form in all_forms(td):
+                href = form["href"]
+                assert urljoin(base, href) == href, form
+                assert href.startswith(("http://lamp.local:8888/", "ws://lamp.local:8888/"))
+                if form.get("subprotocol") == "webthingprotocol":
+                    assert href == f"ws://lamp.local:8888{(base_path + thing) or '/'}"
+                    continue
+                if form.get("subprotocol") == "sse" or "{" in href:
+                    continue  # streams are checked in test_sse
+                path = urlsplit(href).path
+                answer = await client.get(path, headers=HOST)
+                assert answer.status_code in (200, 405), (href, answer.status_code)
 
 
 async def test_gadget_td_is_valid_and_says_what_the_model_says() -> None:
@@ -137,7 +170,8 @@ async def test_several_things_each_td_and_a_directory_valid() -> None:
         assert_valid_td(directory)
         assert directory["@type"] == "ThingDirectory"
         href = directory["properties"]["things"]["forms"][0]["href"]
-        listing = await client.get(f"/{href}", headers=HOST)
+        assert href == "http://lamp.local:8888/wot/things"
+        listing = await client.get(urlsplit(href).path, headers=HOST)
         tds = json.loads(await listing.get_data())
     assert [t["id"] for t in tds] == ["urn:dev:ops:my-lamp-1234", "urn:dev:ops:gadget-1"]
     for td in tds:
