@@ -131,6 +131,7 @@ class WebThingServer:
         strict_input_schemas: bool = False,
         precise_event_times: bool = False,
         ssl_options: Mapping[str, Any] | None = None,
+        lean: bool = True,
     ) -> None:
         if isinstance(things, asyncio.AbstractEventLoop):
             # The seed's `WebThingServer(loop, Light)`: the things live on the loop that
@@ -178,6 +179,7 @@ class WebThingServer:
             max_body_size=max_body_size,
             strict_input_schemas=strict_input_schemas,
             precise_event_times=precise_event_times,
+            lean=lean,
         )
         self.app: Quart | None = None
         self.advertiser: Any = None

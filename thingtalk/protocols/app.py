@@ -15,6 +15,7 @@ from ..things import ThingsCollection
 from . import page, sockets, w3c, webthings
 from .asgi import FrontDoor
 from .hosts import HostCheck
+from .lean import Lean
 from .state import AppState, Options, app_state
 from .wire import error_response
 
@@ -80,6 +81,8 @@ def create_app(
 
     host_check = None if allowed_hosts is None else HostCheck(allowed_hosts)
     inner: Any = app.asgi_app
+    if options.lean:  # the hot requests skip Quart's machinery (protocols/lean.py)
+        inner = Lean(app, inner, state)
     for middleware in middlewares:
         inner = middleware(inner)
     # Quart types asgi_app with its own TypedDicts; the middleware speaks plain ASGI.

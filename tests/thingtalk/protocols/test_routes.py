@@ -17,6 +17,8 @@ CORS = {
     "access-control-allow-origin": "*",
     "access-control-allow-methods": "GET, HEAD, PUT, POST, DELETE, OPTIONS",
 }
+# Every test here runs through the lean router and through Quart alone.
+pytestmark = pytest.mark.usefixtures("entrance")
 FADE = {"fade": {"input": {"brightness": 80, "duration": 1}}}
 
 
