@@ -34,9 +34,9 @@ async def test_the_td_is_retained_valid_and_its_forms_work(broker: Mosquitto) ->
         broker_url = f"mqtt://127.0.0.1:{broker.port}"
 
         level = td["properties"]["level"]["forms"]
-        # The HTTP forms are still there, relative to the base.
+        # The HTTP forms are still there, absolute under the base.
         assert {
-            "href": "wot/properties/level",
+            "href": "http://bulb.local:8888/wot/properties/level",
             "op": ["readproperty", "writeproperty"],
         }.items() <= level[0].items()
         read, unobserve, write = mqtt_forms(level)
