@@ -25,7 +25,7 @@ REQUESTS: list[tuple[str, str, Any]] = [
 ]
 
 
-async def answers(server: Any, prefix: str) -> list[tuple[int, bytes, dict[str, str]]]:
+async def answers(server: Any, prefix: str) -> list[tuple[int, Any, dict[str, str]]]:
     out = []
     async with started(server.create()) as client:
         for method, path, body in REQUESTS:
