@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import secrets
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -17,6 +18,7 @@ from .config import (
     LOG_LEVELS,
     Config,
     ConfigError,
+    all_tokens,
     check_host,
     load_config,
     override,
@@ -32,14 +34,17 @@ examples:
       what the Raspberry Pi image runs (GPIO when it is a Pi)
   appliance check-config --config my.toml
       exit 0 if the file is valid, else 1 and the key at fault
+  appliance token
+      print a new random bearer token for [security] tokens
 
 The config file (TOML; default {DEFAULT_CONFIG_PATH}, where a missing file means the
-defaults) has the sections [server] host, port; [hardware] backend; [lamp] pin, frequency,
-gamma; [sensor] model, pin, interval; [discovery] enabled, interfaces, name,
-publish_addresses; [state] dir; [mqtt] enabled, url, username, password,
-password_file, client_id, base_topic, ca_file, cert_file, key_file, protocol,
-keepalive, discovery, discovery_prefix; [logging] level. Options given here
-override the file.
+defaults) has the sections [server] host, port, certfile, keyfile; [hardware]
+backend; [lamp] pin, frequency, gamma; [sensor] model, pin, interval; [discovery]
+enabled, interfaces, name, publish_addresses; [security] allowed_origins, tokens,
+tokens_file, trusted_proxies, allowed_hosts; [state] dir; [mqtt] enabled, url,
+username, password, password_file, client_id, base_topic, ca_file, cert_file,
+key_file, protocol, keepalive, discovery, discovery_prefix; [logging] level.
+Options given here override the file.
 """
 
 
@@ -106,6 +111,12 @@ def make_parser() -> argparse.ArgumentParser:
         "and exit 1.",
     )
     check.add_argument("--config", type=Path, metavar="FILE", help=config_help)
+
+    commands.add_parser(
+        "token",
+        help="print a new random bearer token (for [security] tokens or tokens_file)",
+        description="Print a new random bearer token: 32 random bytes, URL-safe base64.",
+    )
     return parser
 
 
@@ -124,6 +135,7 @@ def check_config(path: Path | None) -> int:
     try:
         config = load_config(path)
         check_host(config.server.host, str(path or DEFAULT_CONFIG_PATH))
+        all_tokens(config)  # the tokens file must be readable and valid too
     except ConfigError as exc:
         print(f"appliance: invalid config: {exc}", file=sys.stderr)
         return 1
@@ -159,6 +171,11 @@ def serve(args: argparse.Namespace) -> int:
         return 1
     setup_logging(config.logging.level_name)
     try:
+        all_tokens(config)
+    except ConfigError as exc:
+        log.error("invalid config: %s", exc)
+        return 1
+    try:
         appliance = build_appliance(config)
     except StateDirError as exc:
         log.error("%s", exc)
@@ -184,6 +201,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = make_parser().parse_args(argv)
     if args.command == "check-config":
         return check_config(args.config)
+    if args.command == "token":
+        print(secrets.token_urlsafe(32))
+        return 0
     return serve(args)
 
 

@@ -46,11 +46,15 @@ class _Section(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
 
 
 class ServerConfig(_Section):
-    """``[server]``: where to listen."""
+    """``[server]``: where to listen, and TLS."""
 
     #: "::" listens on IPv6 and IPv4 where the kernel has IPv6, else it falls back to 0.0.0.0.
     host: str = "::"
     port: Port = DEFAULT_PORT
+    #: PEM certificate (chain) and private key: both set serves HTTPS and wss://, and the
+    #: mDNS records say tls=1; both empty serves plain HTTP.
+    certfile: str = ""
+    keyfile: str = ""
 
 
 class HardwareConfig(_Section):
@@ -136,6 +140,33 @@ class MqttConfig(_Section):
             raise ValueError("`key_file`: a client certificate needs both cert_file and key_file")
 
 
+class SecurityConfig(_Section):
+    """``[security]``: which web pages and clients may use the things (README: Security)."""
+
+    #: Web origins (``http://gateway.local:8080``) whose pages may read and change things
+    #: besides the appliance's own page; ``"*"`` (any) only together with tokens.
+    allowed_origins: list[str] = msgspec.field(default_factory=list)
+    #: Bearer tokens; with any set (here or in tokens_file) every request but reading the
+    #: Thing Descriptions and the page's files needs one.
+    tokens: list[str] = msgspec.field(default_factory=list)
+    #: A file of tokens, one a line ("#" starts a comment); empty: none.
+    tokens_file: str = ""
+    #: Reverse proxies (addresses or networks) whose Forwarded / X-Forwarded-Host and
+    #: X-Forwarded-Proto headers say which host and scheme the client used.
+    trusted_proxies: list[str] = msgspec.field(default_factory=list)
+    #: Names the Host header may carry besides this machine's own (a proxy's public name).
+    allowed_hosts: list[str] = msgspec.field(default_factory=list)
+
+    def __repr__(self) -> str:
+        # Tokens stay out of anything that prints the config.
+        return (
+            f"SecurityConfig(allowed_origins={self.allowed_origins!r}, "
+            f"tokens=<{len(self.tokens)} hidden>, tokens_file={self.tokens_file!r}, "
+            f"trusted_proxies={self.trusted_proxies!r}, "
+            f"allowed_hosts={self.allowed_hosts!r})"
+        )
+
+
 class StateConfig(_Section):
     """``[state]``: where the lamp's state survives restarts."""
 
@@ -166,6 +197,7 @@ class Config(_Section):
     lamp: LampConfig = msgspec.field(default_factory=LampConfig)
     sensor: SensorConfig = msgspec.field(default_factory=SensorConfig)
     discovery: DiscoveryConfig = msgspec.field(default_factory=DiscoveryConfig)
+    security: SecurityConfig = msgspec.field(default_factory=SecurityConfig)
     state: StateConfig = msgspec.field(default_factory=StateConfig)
     mqtt: MqttConfig = msgspec.field(default_factory=MqttConfig)
     logging: LoggingConfig = msgspec.field(default_factory=LoggingConfig)
@@ -228,12 +260,81 @@ def check_host(host: str, source: str = "config") -> None:
         ) from None
 
 
+#: What a token may be made of: URL-safe, so it travels unchanged in a header and in the
+#: ``?jwt=`` parameter the WebThings gateway appends without encoding it.
+TOKEN = re.compile(r"^[A-Za-z0-9._~-]{16,4096}$")
+TOKEN_RULE = (
+    "a token needs 16 or more characters from A-Z a-z 0-9 . _ ~ - (`appliance token` makes one)"
+)
+
+
+def read_tokens_file(path: str) -> list[str]:
+    """The tokens in ``path``: one a line, blank lines and ``#`` comments skipped."""
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"invalid `security.tokens_file`: cannot read {path}: {exc}") from None
+    tokens = [line.split("#", 1)[0].strip() for line in text.splitlines()]
+    tokens = [t for t in tokens if t]
+    for number, token in enumerate(tokens, 1):
+        if not TOKEN.match(token):
+            raise ConfigError(f"invalid `security.tokens_file`: token {number}: {TOKEN_RULE}")
+    return tokens
+
+
+def all_tokens(config: Config) -> list[str]:
+    """The tokens of ``[security]``: the listed ones and those of ``tokens_file``."""
+    tokens = list(config.security.tokens)
+    if config.security.tokens_file:
+        tokens += read_tokens_file(config.security.tokens_file)
+    return tokens
+
+
+def _check_security(config: Config) -> None:
+    """What the types cannot say; every message names the key."""
+    from thingtalk.protocols.forwarded import TrustedProxies
+    from thingtalk.protocols.hosts import MalformedHost, canonical_name
+    from thingtalk.protocols.origins import parse_allowed
+
+    security = config.security
+    for number, token in enumerate(security.tokens, 1):
+        if not TOKEN.match(token):  # the token itself never goes into the message
+            raise ConfigError(f"invalid `security.tokens`: token {number}: {TOKEN_RULE}")
+    try:
+        _, any_origin = parse_allowed(security.allowed_origins)
+    except ValueError as exc:
+        raise ConfigError(f"invalid `security.allowed_origins`: {exc}") from None
+    if any_origin and not (security.tokens or security.tokens_file):
+        raise ConfigError(
+            "invalid `security.allowed_origins`: '*' lets any web page in, so it needs "
+            "tokens (set `security.tokens` or `security.tokens_file`), or list the origins"
+        )
+    try:
+        TrustedProxies(security.trusted_proxies)
+    except ValueError as exc:
+        raise ConfigError(f"invalid `security.trusted_proxies`: {exc}") from None
+    for name in security.allowed_hosts:
+        try:
+            canonical_name(name)
+        except MalformedHost:
+            raise ConfigError(f"invalid `security.allowed_hosts`: {name!r} is not a host") from None
+    if bool(config.server.certfile) != bool(config.server.keyfile):
+        raise ConfigError(
+            "invalid `server.certfile`: TLS needs both `server.certfile` and `server.keyfile`"
+        )
+
+
 def parse_config(data: dict[str, Any], source: str = "config") -> Config:
     """Check a parsed TOML document against :class:`Config`."""
     try:
-        return msgspec.convert(data, Config)
+        config = msgspec.convert(data, Config)
     except msgspec.ValidationError as exc:
         raise ConfigError(f"{source}: {_explain(exc)}") from None
+    try:
+        _check_security(config)
+    except ConfigError as exc:
+        raise ConfigError(f"{source}: {exc}") from None
+    return config
 
 
 def loads_config(text: str, source: str = "config") -> Config:
@@ -277,7 +378,4 @@ def override(config: Config, **values: Any) -> Config:
         if section not in data:
             raise ValueError(f"no config section {section!r}")
         data[section].update(changes)
-    try:
-        return msgspec.convert(data, Config)
-    except msgspec.ValidationError as exc:
-        raise ConfigError(f"command line: {_explain(exc)}") from None
+    return parse_config(data, "command line")

@@ -17,7 +17,7 @@ from thingtalk.mqtt import MqttSettings
 from thingtalk.server import WebThingServer
 from thingtalk.things import MultipleThings
 
-from .config import Config
+from .config import Config, all_tokens
 from .lamp import Lamp
 from .mqtt import ApplianceMqtt, build_mqtt, mqtt_settings
 from .sensor import Sensor
@@ -26,7 +26,7 @@ from .state import StateStore
 log = logging.getLogger(__name__)
 #: What the appliance logs once it serves: the image's guide quotes it and its boot test waits
 #: for it in the journal.
-READY_LINE = "appliance %r on %s hardware: lamp at %s%s, sensor at %s%s (also http://%s.local:%d/)"
+READY_LINE = "appliance %r on %s hardware: lamp at %s%s, sensor at %s%s (also %s://%s.local:%d/)%s"
 
 #: Where each thing is served; gateways remember these, so they never move.
 LAMP_PATH = "/0"
@@ -85,6 +85,7 @@ class Appliance:
 
     def __post_init__(self) -> None:
         cfg = self.config
+        security = cfg.security
         things = MultipleThings([self.lamp, self.sensor], advertised_name(cfg))
         if self.mqtt_settings is not None:
             self.mqtt = build_mqtt(cfg, self.mqtt_settings, things, name=things.name)
@@ -95,6 +96,12 @@ class Appliance:
             discovery=cfg.discovery.enabled,
             discovery_interfaces=cfg.discovery.interfaces or None,
             publish_addresses=cfg.discovery.publish_addresses,
+            certfile=cfg.server.certfile or None,
+            keyfile=cfg.server.keyfile or None,
+            allowed_origins=security.allowed_origins,
+            tokens=all_tokens(cfg),
+            trusted_proxies=security.trusted_proxies,
+            allowed_hosts=security.allowed_hosts,
             additional_on_startup=[self._started],
             additional_on_shutdown=[self._stopping],
             freeze_gc=True,  # the appliance owns its process: GC pauses off the hot path
@@ -107,7 +114,8 @@ class Appliance:
     @property
     def url(self) -> str:
         """The base URL a person on this machine opens."""
-        return f"http://{browse_host(self.server.host)}:{self.server.port}"
+        scheme = "https" if self.server.tls else "http"
+        return f"{scheme}://{browse_host(self.server.host)}:{self.server.port}"
 
     async def _started(self) -> None:
         if self.mqtt is not None:
@@ -122,8 +130,10 @@ class Appliance:
             LAMP_PATH,
             self.url,
             SENSOR_PATH,
+            "https" if self.server.tls else "http",
             socket.gethostname().split(".", 1)[0],
             self.server.port,
+            "; bearer tokens required" if self.server.security.needs_token else "",
         )
 
     async def _stopping(self) -> None:

@@ -48,8 +48,16 @@ class NotFound(ThingtalkError, LookupError):
     code = "not-found"
 
 
+class Unauthorized(ThingtalkError):
+    """The request needs a bearer token and carried none, or one that is not accepted."""
+
+    status = HTTPStatus.UNAUTHORIZED
+    code = "unauthorized"
+
+
 class Forbidden(ThingtalkError):
-    """The request is refused, e.g. a Host header that fails the DNS-rebinding check."""
+    """The request is refused: a Host that is not this machine (DNS rebinding), or a web page
+    of another origin."""
 
     status = HTTPStatus.FORBIDDEN
     code = "forbidden"
@@ -74,6 +82,13 @@ class DeviceError(ThingtalkError):
 
     status = HTTPStatus.BAD_GATEWAY
     code = "device-error"
+
+
+class UnsupportedMediaType(ThingtalkError, ValueError):
+    """A request body that is not JSON (``Content-Type`` must say ``application/json``)."""
+
+    status = HTTPStatus.UNSUPPORTED_MEDIA_TYPE
+    code = "unsupported-media-type"
 
 
 class Busy(ThingtalkError):

@@ -25,7 +25,9 @@ from .protocols.extensions import (
     as_middleware_factory,
     is_starlette_route,
 )
+from .protocols.security import Security
 from .protocols.state import Options, app_state
+from .protocols.tokens import TokenVerifier
 from .thing import Thing
 from .things import MultipleThings, SingleThing, ThingsCollection
 
@@ -100,6 +102,12 @@ class WebThingServer:
     (the gateway keys an event by ``data.id`` or else by name and timestamp, so two events
     of a second would otherwise merge). Both are off by default: the WebThings conformance
     tester wants ``unit`` in the input and whole-second timestamps.
+    Security (see the README's security section): ``allowed_origins`` are the web origins,
+    besides the server's own, whose pages may read and change things (``"*"`` only with
+    tokens); ``tokens`` makes every request but reading the TDs and the page's files need
+    ``Authorization: Bearer <token>`` (or ``?jwt=`` on websockets); ``verify_token(token)``
+    (sync or async) accepts further tokens, e.g. JWTs; ``trusted_proxies`` are the addresses
+    whose ``Forwarded``/``X-Forwarded-*`` headers say which host and scheme the client used.
     """
 
     def __init__(
@@ -121,6 +129,10 @@ class WebThingServer:
         additional_on_shutdown: Iterable[Handler] | None = None,
         disable_host_validation: bool = False,
         allowed_hosts: Iterable[str] = (),
+        allowed_origins: Iterable[str] = (),
+        tokens: Iterable[str] = (),
+        verify_token: TokenVerifier | None = None,
+        trusted_proxies: Iterable[str] = (),
         discovery: bool = True,
         discovery_interfaces: Sequence[str] | None = None,
         publish_addresses: bool = True,
@@ -168,6 +180,13 @@ class WebThingServer:
         self.additional_on_shutdown = list(additional_on_shutdown or ())
         self.disable_host_validation = disable_host_validation
         self.allowed_hosts = list(allowed_hosts)
+        # Checked here, so a bad setting fails at construction with the reason.
+        self.security = Security.of(
+            allowed_origins=allowed_origins,
+            tokens=tokens,
+            verify_token=verify_token,
+            trusted_proxies=trusted_proxies,
+        )
         self.discovery = discovery
         self.discovery_interfaces = list(discovery_interfaces) if discovery_interfaces else None
         self.publish_addresses = publish_addresses
@@ -215,6 +234,7 @@ class WebThingServer:
             self.options,
             allowed_hosts=None if self.disable_host_validation else self.host_names(),
             middlewares=[*middlewares, *self.additional_middlewares],
+            security=self.security,
         )
         for route in self.additional_routes:
             if isinstance(route, Blueprint):

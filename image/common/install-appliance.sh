@@ -71,8 +71,9 @@ ln -sf /opt/appliance/bin/appliance /usr/local/bin/appliance
 step "configuration and settings"
 install -d -m 0755 /etc/appliance /usr/local/lib/appliance
 # An existing config is the user's (an image rebuilt over an old root keeps it).
+# Readable by the appliance only: it may hold bearer tokens.
 [[ -e /etc/appliance/appliance.toml ]] || \
-  install -m 0644 "$files/appliance.toml" /etc/appliance/appliance.toml
+  install -m 0640 -g appliance "$files/appliance.toml" /etc/appliance/appliance.toml
 install -m 0755 "$files/apply-settings" /usr/local/lib/appliance/apply-settings
 install -d -m 0755 /boot/firmware
 [[ -e /boot/firmware/appliance-settings.toml ]] || \

@@ -215,3 +215,11 @@ def test_real_check_config_checks_the_mqtt_table(root: Path):
     )
     assert bad.config == base(root)
     assert "mqtt.url" in bad.stderr
+
+
+def test_security_settings_are_applied_and_the_result_is_not_world_readable(root: Path):
+    token = "boot-partition-token-0123456789"
+    result = apply(root, f'[security]\ntokens = ["{token}"]\n')
+    assert result.config["security"] == {"tokens": [token]}
+    mode = (root / "run" / "appliance.toml").stat().st_mode & 0o777
+    assert mode == 0o640, oct(mode)

@@ -35,6 +35,16 @@ WTP_SUBPROTOCOL = "webthingprotocol"
 WEBTHINGS_PREFIX = "webthings"
 JSON = "application/json"
 NOSEC = {"nosec_sc": {"scheme": "nosec"}}
+# Declared when the server needs bearer tokens; websockets also take the token as ?jwt=.
+BEARER = {"bearer_sc": {"scheme": "bearer", "in": "header"}}
+
+
+def security(bearer: bool) -> dict[str, Any]:
+    """``securityDefinitions`` and ``security`` of a W3C TD."""
+    if bearer:
+        return {"securityDefinitions": copy.deepcopy(BEARER), "security": "bearer_sc"}
+    return {"securityDefinitions": copy.deepcopy(NOSEC), "security": "nosec_sc"}
+
 
 # Relative to the thing's URL. Kept apart from the WebThings routes (``properties/<name>``
 # there answers ``{name: value}``; the W3C readproperty answers the bare value).
@@ -216,8 +226,10 @@ def thing_description(
     origin: str,
     ws_origin: str,
     extra_context: str | None = None,
+    bearer: bool = False,
 ) -> dict[str, Any]:
-    """The W3C TD 1.1 of ``thing`` served at ``origin + href_prefix``.
+    """The W3C TD 1.1 of ``thing`` served at ``origin + href_prefix`` (declaring the bearer
+    scheme when ``bearer``).
 
     ``extra_context`` (the WebThings schemas by default in the server) is the vocabulary of
     the capability names used in ``@type``: it becomes the ``webthings`` prefix.
@@ -242,8 +254,7 @@ def thing_description(
         {
             "base": base,
             "profile": [HTTP_BASIC_PROFILE, HTTP_SSE_PROFILE],
-            "securityDefinitions": copy.deepcopy(NOSEC),
-            "security": "nosec_sc",
+            **security(bearer),
             "properties": _properties(thing, base, ws_href, typed),
             "actions": _actions(thing, base, ws_href, typed),
             "events": _events(thing, base, ws_href, typed),
@@ -304,7 +315,9 @@ def action_error(action: Action) -> dict[str, Any] | None:
     return None
 
 
-def directory_description(*, origin: str, base_path: str, things_href: str) -> dict[str, Any]:
+def directory_description(
+    *, origin: str, base_path: str, things_href: str, bearer: bool = False
+) -> dict[str, Any]:
     """The TD of a minimal WoT Discovery Thing Description Directory listing the served TDs
     (``things_href`` relative to the directory's base; the form's href is absolute)."""
     base = f"{origin}{base_path}/"
@@ -313,8 +326,8 @@ def directory_description(*, origin: str, base_path: str, things_href: str) -> d
         "@type": "ThingDirectory",
         "title": "Thing Description Directory",
         "base": base,
-        "securityDefinitions": copy.deepcopy(NOSEC),
-        "security": "nosec_sc",
+        # Reading the list of TDs needs no token; the scheme is the one the things declare.
+        **security(False),
         "properties": {
             "things": {
                 "description": "The Thing Descriptions of the things served here",

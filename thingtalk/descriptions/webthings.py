@@ -11,6 +11,16 @@ from ..thing import Thing
 
 WEBTHINGS_CONTEXT = "https://webthings.io/schemas"
 NOSEC = {"nosec_sc": {"scheme": "nosec"}}
+# Declared when the server needs bearer tokens (Authorization: Bearer, or ?jwt= on websockets).
+BEARER = {"bearer_sc": {"scheme": "bearer"}}
+
+
+def security(bearer: bool) -> dict[str, Any]:
+    """``securityDefinitions`` and ``security`` of a WebThings TD."""
+    if bearer:
+        return {"securityDefinitions": copy.deepcopy(BEARER), "security": "bearer_sc"}
+    return {"securityDefinitions": copy.deepcopy(NOSEC), "security": "nosec_sc"}
+
 
 # The JSON Schema (draft-07) keywords Ajv compiles without plugins. The WebThings gateway
 # validates action input with Ajv in strict mode, which refuses any other keyword (`unit`,
@@ -98,8 +108,10 @@ def thing_description(
     ws_origin: str,
     context: str = WEBTHINGS_CONTEXT,
     strict_input_schemas: bool = False,
+    bearer: bool = False,
 ) -> dict[str, Any]:
-    """The WebThings TD of ``thing`` served at ``origin + href_prefix``.
+    """The WebThings TD of ``thing`` served at ``origin + href_prefix`` (declaring the bearer
+    scheme when ``bearer``).
 
     ``origin`` is ``scheme://host[:port]`` as the client reached us and ``ws_origin`` the
     matching ``ws``/``wss`` origin; the links come in the order the WebThings API fixes:
@@ -114,8 +126,7 @@ def thing_description(
         "description": thing.description,
         "base": f"{origin}{path}",
         "href": path,
-        "securityDefinitions": copy.deepcopy(NOSEC),
-        "security": "nosec_sc",
+        **security(bearer),
         **affordances(thing, href_prefix, strict_input_schemas=strict_input_schemas),
         "links": [
             {"rel": "properties", "href": f"{href_prefix}/properties"},

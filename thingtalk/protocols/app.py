@@ -9,6 +9,7 @@ from typing import Any
 
 from quart import Quart, Response, request
 from werkzeug.exceptions import HTTPException
+from werkzeug.routing.exceptions import RoutingException
 
 from ..errors import MethodNotAllowed, NotFound, PayloadTooLarge, ThingtalkError
 from ..things import ThingsCollection
@@ -16,6 +17,7 @@ from . import page, sockets, w3c, webthings
 from .asgi import FrontDoor
 from .hosts import HostCheck
 from .lean import Lean
+from .security import PUBLIC_ENDPOINTS, Security
 from .state import AppState, Options, app_state
 from .wire import error_response
 
@@ -30,18 +32,22 @@ def create_app(
     *,
     allowed_hosts: Iterable[str] | None = (),
     middlewares: Iterable[ASGIMiddleware] = (),
+    security: Security | None = None,
 ) -> Quart:
     """A Quart app serving ``collection``.
 
     ``allowed_hosts`` are names the Host header may carry besides the machine's own names
-    and addresses; ``None`` turns the DNS-rebinding check off. ``middlewares`` wrap the app
-    inside the Host check, first listed innermost. Things are built when the app starts
-    serving and closed (running actions cancelled) when it stops.
+    and addresses; ``None`` turns the DNS-rebinding check off. ``security`` says which
+    other origins may use the things and which tokens they need (none by default: only the
+    server's own page and clients that are no browsers, without tokens). ``middlewares``
+    wrap the app inside those checks, first listed innermost. Things are built when the app
+    starts serving and closed (running actions cancelled) when it stops.
     """
     options = options or Options()
     app = Quart("thingtalk")
     app.config["MAX_CONTENT_LENGTH"] = options.max_body_size
     state = AppState.build(collection, options)
+    state.needs_token = security is not None and security.needs_token
     app.extensions["thingtalk"] = state
 
     # One blueprint per protocol; their rules never overlap, so the order is free.
@@ -85,6 +91,23 @@ def create_app(
         inner = Lean(app, inner, state)
     for middleware in middlewares:
         inner = middleware(inner)
+    front_door = FrontDoor(inner, host_check, security, public_check(app))
     # Quart types asgi_app with its own TypedDicts; the middleware speaks plain ASGI.
-    app.asgi_app = FrontDoor(inner, host_check)  # type: ignore[assignment, method-assign]
+    app.asgi_app = front_door  # type: ignore[assignment, method-assign]
     return app
+
+
+def public_check(app: Quart) -> Callable[[str, str, bool], bool]:
+    """Whether a request without a token may have what it asks for: a GET of one of the
+    :data:`PUBLIC_ENDPOINTS`, as the app's routes (those added later too) resolve it."""
+
+    def public(method: str, path: str, websocket: bool) -> bool:
+        if websocket or method not in ("GET", "HEAD"):
+            return False
+        try:
+            endpoint, _ = app.url_map.bind("localhost").match(path, method, websocket=False)
+        except (HTTPException, RoutingException):
+            return False
+        return endpoint in PUBLIC_ENDPOINTS
+
+    return public

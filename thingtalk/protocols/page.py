@@ -3,12 +3,6 @@
 The HTML is a small shell; ``static/page.js`` reads the Thing Description and draws a
 control for each property by its schema, kept live over the thing's websocket. Everything
 is served by the server itself (no CDN: a device may have no internet).
-
-The page works under any path prefix a reverse proxy adds (the WebThings gateway shows it
-through ``/proxy/<device-id>/...``): every URL in the shell is relative to the page, and the
-script derives the server's paths from where the page was loaded (``data-path`` is the
-page's path as the server sees it; whatever the browser's path has in front of it is the
-proxy's prefix).
 """
 
 from __future__ import annotations
@@ -16,11 +10,12 @@ from __future__ import annotations
 import html
 import posixpath
 from pathlib import Path
+from urllib.parse import quote
 
 from quart import Blueprint, Response, current_app, request, send_from_directory
 
 from ..errors import NotFound
-from .asgi import TRAILING_SLASH
+from .asgi import SENT_PATH_KEY
 from .state import AppState, ServedThing, app_state
 
 HTML = "text/html"
@@ -45,11 +40,11 @@ _SHELL = """<!doctype html>
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="color-scheme" content="light dark">
 <title>{title}</title>
-<link rel="icon" href="{assets}icon.svg" type="image/svg+xml">
-<link rel="stylesheet" href="{assets}page.css">
-<script src="{assets}page.js" defer></script>
+<link rel="icon" href="{assets}/icon.svg{query}" type="image/svg+xml">
+<link rel="stylesheet" href="{assets}/page.css{query}">
+<script src="{assets}/page.js{query}" defer></script>
 </head>
-<body data-source="{source}" data-path="{path}" data-index="{index}">
+<body data-source="{source}" data-index="{index}">
 <header class="top{layout}">{heading}{nav}</header>
 <main id="things" class="{layout}"><p class="loading">Loading…</p></main>
 <noscript><p class="notice">This page needs JavaScript. The Thing Description is at
@@ -69,49 +64,42 @@ def index_path(state: AppState) -> str:
     return state.options.base_path.rstrip("/") or "/"
 
 
-def relative(target: str, page: str) -> str:
-    """The server path ``target`` as a reference relative to the page at server path ``page``.
-
-    Resolved by the browser against the page's own URL, it reaches ``target`` whatever
-    prefix a proxy put in front of both.
-    """
-    directory = page if page.endswith("/") else page.rsplit("/", 1)[0] + "/"
-    reference = posixpath.relpath(target, directory)
-    if target.endswith("/") and not reference.endswith("/"):
-        reference += "/"
-    if ":" in reference.split("/", 1)[0]:
-        reference = "./" + reference  # not to be read as a scheme
-    return reference
-
-
-def page_path() -> str:
-    """The current request's path as the client sent it (its trailing slash included)."""
-    path = request.path
-    if request.scope.get(TRAILING_SLASH) and path != "/":
-        path += "/"
-    return path
+def relative(path: str, sent_path: str) -> str:
+    """``path`` relative to a page at ``sent_path``, so that the page also works where a proxy
+    serves it under a prefix of its own (the WebThings gateway's ``/proxy/<thing>/``):
+    ``/_page`` from ``/0`` is ``_page``, from ``/0/`` ``../_page``; ``/`` from ``/0`` is ``.``."""
+    folder = sent_path if sent_path.endswith("/") else posixpath.dirname(sent_path) or "/"
+    return posixpath.relpath(path, folder)
 
 
 def render_shell(
-    state: AppState, *, title: str, source: str, index: str | None, page: str | None = None
+    state: AppState,
+    *,
+    title: str,
+    source: str,
+    index: str | None,
+    assets: str | None = None,
+    query: str = "",
+    index_href: str | None = None,
 ) -> str:
     """The HTML shell for the things at ``source``: one thing's page (with a link to the
-    ``index`` when there is one), or the index itself (``index=None``). ``page`` is the path
-    the page was asked for (default: ``source``); every URL in the shell is relative to it."""
-    page = page or source
+    ``index`` when there is one), or the index itself (``index=None``). ``assets`` is where
+    the page's files are (relative to the page; the asset base path by default), ``query``
+    what their URLs carry, and ``index_href`` the link to the index (``index`` by default)."""
     single = source != index_path(state) or not state.multiple
     nav = ""
     if index is not None:
-        nav = f'<nav><a href="{html.escape(relative(index, page))}">← All things</a></nav>'
+        href = (index_href or index) + query
+        nav = f'<nav><a href="{html.escape(href)}">← All things</a></nav>'
     return _SHELL.format(
         title=html.escape(title),
         # A thing's page is headed by its card; the index by the collection's name.
         heading="" if single else f"<h1>{html.escape(title)}</h1>",
         layout=" single" if single else "",
-        assets=html.escape(relative(asset_base(state) + "/", page)),
-        source=html.escape(relative(source, page)),
-        path=html.escape(source),
-        index=html.escape(relative(index, page) if index is not None else ""),
+        assets=html.escape(assets or asset_base(state)),
+        query=html.escape(query),
+        source=html.escape(source),
+        index=html.escape(index or ""),
         nav=nav,
     )
 
@@ -125,13 +113,31 @@ def html_response(body: str) -> Response:
     return response
 
 
+def _links_here(state: AppState) -> dict[str, str]:
+    """Where the page just asked for finds its files and the index, relative to itself.
+    Behind the WebThings gateway's proxy every request must carry the gateway's token
+    (``?jwt=``), so these links carry it too (URL-encoded: it cannot leave the attribute)."""
+    sent_path = str(request.scope.get(SENT_PATH_KEY) or request.path)
+    gateway_token = request.args.get("jwt")
+    query = "" if gateway_token is None else f"?jwt={quote(gateway_token, safe='')}"
+    return {
+        "assets": relative(asset_base(state), sent_path),
+        "query": query,
+        "index_href": relative(index_path(state), sent_path),
+    }
+
+
 async def thing_page(served: ServedThing) -> Response:
     """The page of one thing (its URL asked for as ``text/html``)."""
     state = app_state(current_app)
     index = index_path(state) if state.multiple else None
     return html_response(
         render_shell(
-            state, title=served.thing.title, source=served.path, index=index, page=page_path()
+            state,
+            title=served.thing.title,
+            source=served.path,
+            index=index,
+            **_links_here(state),
         )
     )
 
@@ -141,7 +147,7 @@ async def index_page() -> Response:
     state = app_state(current_app)
     name = state.collection.name or "Things"
     return html_response(
-        render_shell(state, title=name, source=index_path(state), index=None, page=page_path())
+        render_shell(state, title=name, source=index_path(state), index=None, **_links_here(state))
     )
 
 

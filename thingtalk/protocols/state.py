@@ -11,6 +11,7 @@ from quart import Quart, Response, request
 from ..errors import NotFound
 from ..thing import Thing
 from ..things import MultipleThings, ThingsCollection
+from .asgi import ORIGINS_KEY
 from .hub import Hub
 from .sse import Journal
 
@@ -70,6 +71,7 @@ class AppState:
     # Set when the server stops: open websockets close (1001) and event streams end at once,
     # instead of holding the shutdown until the ASGI server cancels them.
     stopping: asyncio.Event = field(default_factory=asyncio.Event)
+    needs_token: bool = False  # the TDs then declare the bearer scheme
 
     @classmethod
     def build(cls, collection: ThingsCollection, options: Options) -> AppState:
@@ -112,7 +114,13 @@ def app_state(app: Quart) -> AppState:
 
 
 def origins() -> tuple[str, str]:
-    """``(http origin, websocket origin)`` as the current client reached us."""
-    host = request.headers.get("Host", "localhost")
-    secure = request.scheme in ("https", "wss")
-    return (f"{'https' if secure else 'http'}://{host}", f"{'wss' if secure else 'ws'}://{host}")
+    """``(http origin, websocket origin)`` as the current client reached us.
+
+    Built by the front door from the validated Host (or a trusted proxy's forwarded host),
+    never from the raw header: a Thing Description must not carry a name a client made up.
+    """
+    addressed = request.scope.get(ORIGINS_KEY)
+    if not isinstance(addressed, tuple):  # served without the front door: no Host to trust
+        return "http://localhost", "ws://localhost"
+    http_origin, ws_origin = addressed
+    return str(http_origin), str(ws_origin)

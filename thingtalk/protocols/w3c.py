@@ -25,7 +25,6 @@ one error handler asks :func:`wants_problem_details` which shape the failing req
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from quart import Blueprint, Response, current_app, request
@@ -35,13 +34,11 @@ from ..errors import ActionFailed, BadRequest
 from .sse import Kind
 from .state import AppState, ServedThing, app_state, origins
 from .webthings import read_json, thing_paths
-from .wire import dumps, json_response, loads
+from .wire import W3C_PATH, dumps, json_response, loads
 
 BLUEPRINT = "w3c"
 WELL_KNOWN = "/.well-known/wot"
 SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
-# Paths whose failures (404/405 before any view ran) still answer with Problem Details.
-_W3C_PATH = re.compile(r"(^|/)wot(/|$)|^/\.well-known/wot$")
 
 
 def describe(served: ServedThing, state: AppState) -> dict[str, Any]:
@@ -53,6 +50,7 @@ def describe(served: ServedThing, state: AppState) -> dict[str, Any]:
         origin=origin,
         ws_origin=ws_origin,
         extra_context=state.options.context,
+        bearer=state.needs_token,
     )
 
 
@@ -200,7 +198,7 @@ def wants_problem_details() -> bool:
     """
     if request.url_rule is not None:
         return request.blueprint == BLUEPRINT
-    return _W3C_PATH.search(request.path) is not None
+    return W3C_PATH.search(request.path) is not None
 
 
 def blueprint(state: AppState) -> Blueprint:

@@ -26,6 +26,7 @@ def describe(served: ServedThing, state: AppState) -> dict[str, Any]:
         ws_origin=ws_origin,
         context=state.options.context,
         strict_input_schemas=state.options.strict_input_schemas,
+        bearer=state.needs_token,
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from http import HTTPStatus
 from typing import Any
 
@@ -13,6 +14,9 @@ from ..errors import BadRequest, ThingtalkError
 
 JSON = "application/json"
 PROBLEM_JSON = "application/problem+json"
+# The W3C routes (under a thing's ``wot/`` and ``/.well-known/wot``) answer errors with
+# Problem Details, also when the request fails before any view runs.
+W3C_PATH = re.compile(r"(^|/)wot(/|$)|^/\.well-known/wot$")
 
 _encoder = msgspec.json.Encoder()
 _decoder = msgspec.json.Decoder()
@@ -66,6 +70,14 @@ def error_response(
     if problem:
         return json_response(problem_details(error, instance), int(error.status), PROBLEM_JSON)
     return json_response(error_body(error), int(error.status))
+
+
+def error_bytes(error: ThingtalkError, path: str) -> tuple[bytes, str]:
+    """``(body, content type)`` of ``error`` for a request to ``path``, for code that answers
+    before Quart (the front door): Problem Details on W3C paths, else the WebThings body."""
+    if W3C_PATH.search(path):
+        return dumps(problem_details(error, path)), PROBLEM_JSON
+    return dumps(error_body(error)), JSON
 
 
 def websocket_error(error: ThingtalkError) -> dict[str, Any]:

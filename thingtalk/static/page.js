@@ -82,38 +82,125 @@
     }
   }
 
+  // Where the page is served from. Opened directly, the server's paths are the page's; behind
+  // a proxy that serves it under a prefix (the WebThings gateway's /proxy/<thing>/...) every
+  // path gets that prefix, and the gateway's own token (?jwt= on the page's URL) is passed on,
+  // because the gateway wants it on each request it proxies.
+  const SOURCE = document.body.dataset.source || location.pathname;
+  const MOUNT = (() => {
+    const here = location.pathname.replace(/\/+$/, "");
+    const source = SOURCE.replace(/\/+$/, "");
+    return here.endsWith(source) ? here.slice(0, here.length - source.length) : "";
+  })();
+  const GATEWAY_JWT = new URLSearchParams(location.search).get("jwt");
+  const BEHIND_GATEWAY = Boolean(GATEWAY_JWT && MOUNT);
+
+  /** A server path as a link from this page (the gateway's token kept on it). */
+  const link = (path) => MOUNT + path + (GATEWAY_JWT ? `?jwt=${encodeURIComponent(GATEWAY_JWT)}` : "");
+
+  /** A server path (or URL) as this page reaches it. */
+  function resolve(path) {
+    const url = new URL(path, location.href);
+    url.pathname = MOUNT + url.pathname;
+    if (GATEWAY_JWT) url.searchParams.set("jwt", GATEWAY_JWT);
+    return url.href;
+  }
+
+  /**
+   * The bearer token for a server that asks for one. Kept in this origin's localStorage once
+   * the owner has given it (in the form the page shows on a 401, or as #token=... in the URL:
+   * a fragment never leaves the browser). Never sent through the gateway's proxy, which
+   * keeps the Authorization header for its own token.
+   */
+  const auth = {
+    key: "thingtalk.token",
+    waiting: null,
+    memory: "",
+    get() {
+      if (BEHIND_GATEWAY) return "";
+      try {
+        return localStorage.getItem(this.key) || this.memory;
+      } catch {
+        return this.memory;
+      }
+    },
+    set(token) {
+      try {
+        if (token) localStorage.setItem(this.key, token);
+        else localStorage.removeItem(this.key);
+      } catch {
+        // Storage is off (a private window): the token lasts as long as the page.
+      }
+      this.memory = token;
+    },
+    /** Resolves once the person has given a token; one form for every card. */
+    need() {
+      if (!this.waiting) this.waiting = new Promise((resolve) => showTokenForm(resolve));
+      return this.waiting;
+    },
+  };
+
+  function takeTokenFromFragment() {
+    const match = /(?:^#|&)token=([^&]+)/.exec(location.hash);
+    if (!match) return;
+    auth.set(decodeURIComponent(match[1]));
+    // Out of the address bar, the history and any screenshot.
+    history.replaceState(null, "", location.pathname + location.search);
+  }
+
+  function showTokenForm(resolve) {
+    const root = document.getElementById("things");
+    const rejected = Boolean(auth.get());
+    if (BEHIND_GATEWAY) {
+      const notice = el("p", { class: "notice error", role: "alert" },
+        document.createTextNode("This appliance needs an access token, which the gateway's proxy cannot pass on. Open the appliance directly, by its own address."));
+      root.before(notice);
+      return;
+    }
+    const id = newId("token");
+    const input = el("input", { id, type: "password", autocomplete: "current-password", required: true, spellcheck: "false" });
+    const form = el(
+      "form",
+      { class: "token", "aria-label": "Access token" },
+      el("p", { role: "alert", text: rejected ? "The access token was not accepted. Enter a valid one." : "This appliance needs an access token." }),
+      el("label", { for: id, text: "Access token" }),
+      input,
+      el("button", { type: "submit", text: "Unlock" }),
+    );
+    form.addEventListener("submit", (event) => {
+      event.preventDefault();
+      const token = input.value.trim();
+      if (!token) return;
+      auth.set(token);
+      form.remove();
+      auth.waiting = null;
+      resolve();
+    });
+    root.before(form);
+    input.focus();
+  }
+
   async function request(url, method = "GET", body = undefined) {
     const init = { method, cache: "no-store", headers: { Accept: "application/json" } };
     if (body !== undefined) {
       init.headers["Content-Type"] = "application/json";
       init.body = JSON.stringify(body);
     }
-    const response = await fetch(url, init);
-    if (!response.ok) throw new Error(await errorText(response));
+    const token = auth.get();
+    if (token) init.headers.Authorization = `Bearer ${token}`;
+    const response = await fetch(resolve(url), init);
+    if (!response.ok) {
+      const error = new Error(await errorText(response));
+      error.status = response.status;
+      throw error;
+    }
     return response.status === 204 ? null : response.json();
   }
 
-  // Where the server's paths are as this browser reaches them. Behind a proxy that serves the
-  // server under a path prefix (the WebThings gateway's /proxy/<device-id>/...), the page's own
-  // path ends with the path the server knows it by (data-path); what comes before is the prefix,
-  // and every path the server names (the TD's links: /0/properties) is under it too.
-  const mount = (() => {
-    const here = location.pathname.replace(/\/+$/, "");
-    const there = (document.body.dataset.path || "/").replace(/\/+$/, "");
-    if (!there) return here;
-    return here.endsWith(there) ? here.slice(0, here.length - there.length) : "";
-  })();
-
-  /** A URL the server gave (a root-relative path, or absolute) as this browser reaches it. */
-  const local = (href) =>
-    href.startsWith("/") && !href.startsWith("//") ? `${mount}${href}` : new URL(href, location.href).href;
-
   const linkOf = (affordance, fallback) =>
-    local(
-      (affordance.links && affordance.links[0] && affordance.links[0].href) ||
-        (affordance.forms && affordance.forms[0] && affordance.forms[0].href) ||
-        fallback,
-    );
+    (affordance.links && affordance.links[0] && affordance.links[0].href) ||
+    (affordance.forms && affordance.forms[0] && affordance.forms[0].href) ||
+    fallback;
 
   /** One thing's card: its properties, actions, recent events, and its websocket. */
   class ThingView {
@@ -122,9 +209,8 @@
       this.path = td.href || new URL(td.base || location.href).pathname;
       const prefix = this.path === "/" ? "" : this.path.replace(/\/$/, "");
       const rel = (name) => (td.links || []).find((l) => l.rel === name);
-      this.url = local(this.path);
-      this.propertiesUrl = local((rel("properties") || {}).href || `${prefix}/properties`);
-      this.eventsUrl = local((rel("events") || {}).href || `${prefix}/events`);
+      this.propertiesUrl = (rel("properties") || {}).href || `${prefix}/properties`;
+      this.eventsUrl = (rel("events") || {}).href || `${prefix}/events`;
       this.prefix = prefix;
       this.controls = new Map();
       this.socket = null;
@@ -151,7 +237,7 @@
           el(
             "div",
             {},
-            el(linked ? "h2" : "h1", { id: headingId, class: "title" }, linked ? el("a", { href: this.url, text: title }) : document.createTextNode(title)),
+            el(linked ? "h2" : "h1", { id: headingId, class: "title" }, linked ? el("a", { href: link(this.path), text: title }) : document.createTextNode(title)),
             td.description ? el("p", { class: "description", text: td.description }) : null,
           ),
           this.status,
@@ -363,7 +449,8 @@
           await request(href, "POST", { [name]: body });
           this.showProblem("");
         } catch (error) {
-          this.showProblem(`${label}: ${error.message}`);
+          if (error.status === 401) this.awaitToken();
+          else this.showProblem(`${label}: ${error.message}`);
         }
       });
       return el(
@@ -376,19 +463,42 @@
 
     // ---- talking to the thing --------------------------------------------------------------
 
-    start() {
-      this.refresh();
+    async start() {
+      // Read first: a server that wants a token says so here, before any socket is tried.
+      if (!(await this.refresh())) return;
       this.loadEvents();
       this.connect();
     }
 
-    /** Read every property over HTTP (at start, and after a reconnect or a refused write). */
+    /** Wait for the owner's token, then start again (its socket too). */
+    awaitToken() {
+      if (this.waitingForToken) return;
+      this.waitingForToken = true;
+      this.disconnect();
+      this.setStatus("closed", "Locked");
+      auth.need().then(() => {
+        this.waitingForToken = false;
+        this.start();
+      });
+    }
+
+    /**
+     * Read every property over HTTP (at start, and after a reconnect or a refused write).
+     * False when the server wants a token first.
+     */
     async refresh() {
       try {
         const values = await request(this.propertiesUrl);
         for (const [name, value] of Object.entries(values)) this.update(name, value, true);
+        this.showProblem("");
+        return true;
       } catch (error) {
+        if (error.status === 401) {
+          this.awaitToken();
+          return false;
+        }
         this.showProblem(`Could not read the properties: ${error.message}`);
+        return true;
       }
     }
 
@@ -417,6 +527,10 @@
         this.showProblem("");
         if (answer && name in answer) this.update(name, answer[name]);
       } catch (error) {
+        if (error.status === 401) {
+          this.awaitToken();
+          return;
+        }
         this.showProblem(error.message);
         this.refresh();
       }
@@ -424,13 +538,23 @@
 
     websocketUrl() {
       const alternate = (this.td.links || []).find((l) => l.rel === "alternate" && /^wss?:/.test(l.href));
-      const url = new URL(local(alternate ? new URL(alternate.href).pathname : this.path), location.href);
+      const url = new URL(resolve(alternate ? new URL(alternate.href).pathname : this.path));
       url.protocol = location.protocol === "https:" ? "wss:" : "ws:";
+      // A browser's WebSocket cannot send headers: the token goes as ?jwt=, as the gateway's does.
+      const token = auth.get();
+      if (token) url.searchParams.set("jwt", token);
       return url.href;
     }
 
-    connect() {
+    disconnect() {
       clearTimeout(this.retryTimer);
+      const socket = this.socket;
+      this.socket = null;
+      if (socket) socket.close();
+    }
+
+    connect() {
+      this.disconnect();
       this.setStatus("connecting", "Connecting…");
       const socket = new WebSocket(this.websocketUrl());
       this.socket = socket;
@@ -570,8 +694,9 @@
   }
 
   async function main() {
+    takeTokenFromFragment();
     const root = document.getElementById("things");
-    const source = document.body.dataset.source || location.pathname;
+    const source = SOURCE;
     let data;
     try {
       data = await request(source);

@@ -207,11 +207,14 @@ def prefix_proxy(prefix: str) -> Callable[[Any], Any]:
 class Served:
     """A WebThingServer on Hypercorn in its own thread and event loop."""
 
-    def __init__(self, single: bool = False, prefix: str = "", **options: Any) -> None:
+    def __init__(
+        self, single: bool = False, prefix: str = "", port: int | None = None, **options: Any
+    ) -> None:
         """``prefix``: a path prefix in front of everything, as a reverse proxy adds it."""
         self.lamp = Lamp()
         self.sensor = Sensor()
-        self.port = free_port()
+        self.port = port or free_port()
+        self.token: str | None = next(iter(options.get("tokens", ())), None)
         self.url = f"http://127.0.0.1:{self.port}{prefix}"
         self.first = "/" if single else "/0"
         if prefix:
@@ -256,13 +259,17 @@ class Served:
         assert self.loop is not None
         return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout=10)
 
+    def headers(self) -> dict[str, str]:
+        return {} if self.token is None else {"Authorization": f"Bearer {self.token}"}
+
     def get(self, path: str) -> Any:
-        response = httpx.get(f"{self.url}{path}", headers={"Accept": "application/json"})
+        headers = {"Accept": "application/json", **self.headers()}
+        response = httpx.get(f"{self.url}{path}", headers=headers)
         response.raise_for_status()
         return response.json()
 
     def put(self, path: str, body: Any) -> Any:
-        response = httpx.put(f"{self.url}{path}", json=body)
+        response = httpx.put(f"{self.url}{path}", json=body, headers=self.headers())
         response.raise_for_status()
         return response.json()
 

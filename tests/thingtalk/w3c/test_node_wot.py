@@ -13,7 +13,7 @@ import sys
 
 import pytest
 
-from tests.support import free_port, node_executable
+from tests.support import free_port, lamp_server, node_executable, serving
 
 from .conftest import ROOT
 
@@ -87,3 +87,36 @@ async def _wait_listening(port: int, process: asyncio.subprocess.Process) -> Non
         await writer.wait_closed()
         return
     raise AssertionError(f"the example did not listen on port {port}")
+
+
+async def test_node_wot_with_a_bearer_token(node: str) -> None:
+    """With tokens on, node-wot reads the bearer scheme from the TD and sends the token
+    (reads, writes, actions); without the token it gets nothing."""
+    port = free_port()
+    token = "node-wot-token-0123456789"
+    server = lamp_server(host="127.0.0.1", port=port, tokens=[token])
+    async with serving(server):
+        url = f"http://127.0.0.1:{port}/.well-known/wot"
+        for given, fails in ((token, False), (None, True)):
+            consumer = await asyncio.create_subprocess_exec(
+                node,
+                "consume.js",
+                url,
+                *([given] if given else []),
+                cwd=NODE_DIR,
+                stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.PIPE,
+            )
+            stdout, stderr = await asyncio.wait_for(consumer.communicate(), 60)
+            lines = stdout.decode().strip().splitlines()
+            assert lines, f"node-wot printed nothing; stderr:\n{stderr.decode()[-3000:]}"
+            result = json.loads(lines[-1])
+            if fails:
+                assert "error" in result and consumer.returncode == 1
+                continue
+            assert "error" not in result, result["error"]
+            assert result["read"] == 50
+            assert result["readAfterWrite"] == 42
+            assert result["invoked"]["href"].startswith("/wot/actions/fade/")
+            assert result["readAtEnd"] == 90
+            # node-wot 0.9 opens its EventSource without headers: no SSE with tokens on.
