@@ -87,3 +87,30 @@ async def test_a_request_hook_sends_every_request_through_quart() -> None:
         await client.put("/properties/brightness", json={"brightness": 9})
         await client.get("/properties")
     assert seen == ["/properties/brightness", "/properties/brightness", "/properties"]
+
+
+async def test_the_front_door_checks_hold_on_the_lean_entrance(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    served: list[int] = []
+    real = lean._answer
+
+    async def spy(send: Any, status: int, body: bytes) -> None:
+        served.append(status)
+        await real(send, status, body)
+
+    monkeypatch.setattr(lean, "_answer", spy)
+    async with started(lamp_server(tokens=["s3cret"]).create()) as client:
+        path = "/properties/brightness"
+        assert (await client.get(path)).status_code == 401
+        assert (await client.put(path, json={"brightness": 5})).status_code == 401
+        evil = {"Authorization": "Bearer s3cret", "Origin": "http://evil.example"}
+        assert (await client.get(path, headers=evil)).status_code == 403
+        assert (await client.get(path, headers={"Host": "evil.example"})).status_code in (
+            401,
+            403,
+        )
+        assert served == []  # none of them reached the lean entrance
+        good = {"Authorization": "Bearer s3cret"}
+        assert (await client.get(path, headers=good)).status_code == 200
+        assert served == [200]
