@@ -43,8 +43,8 @@ backend; [lamp] pin, frequency, gamma; [sensor] model, pin, interval; [discovery
 enabled, interfaces, name, publish_addresses; [security] allowed_origins, tokens,
 tokens_file, trusted_proxies, allowed_hosts; [state] dir; [mqtt] enabled, url,
 username, password, password_file, client_id, base_topic, ca_file, cert_file,
-key_file, protocol, keepalive, discovery, discovery_prefix; [logging] level.
-Options given here override the file.
+key_file, protocol, keepalive, discovery, discovery_prefix; [limits] connection caps
+and queue bounds; [logging] level. Options given here override the file.
 """
 
 

@@ -25,6 +25,7 @@ from hardware import (
     MIN_READ_INTERVAL,
 )
 from thingtalk.descriptions.mqtt import check_topic
+from thingtalk.limits import Limits
 from thingtalk.mqtt.settings import MqttSettings
 
 DEFAULT_CONFIG_PATH = Path("/etc/appliance/appliance.toml")
@@ -173,6 +174,33 @@ class StateConfig(_Section):
     dir: Annotated[str, msgspec.Meta(min_length=1)] = DEFAULT_STATE_DIR
 
 
+_LIMITS = Limits()  # the library's defaults, stated there once
+Count = Annotated[int, msgspec.Meta(ge=1, le=1_000_000)]
+Seconds = Annotated[float, msgspec.Meta(gt=0, le=86_400)]
+
+
+class LimitsConfig(_Section):
+    """``[limits]``: what one client may use (the README's "Limits" says what each means)."""
+
+    max_websockets: Count = _LIMITS.max_websockets
+    max_websockets_per_client: Count = _LIMITS.max_websockets_per_client
+    max_streams: Count = _LIMITS.max_streams
+    max_streams_per_client: Count = _LIMITS.max_streams_per_client
+    reserve_files: Count = _LIMITS.reserve_files
+    max_json_depth: Annotated[int, msgspec.Meta(ge=1, le=256)] = _LIMITS.max_json_depth
+    message_rate: Annotated[float, msgspec.Meta(gt=0, le=1_000_000)] = _LIMITS.message_rate
+    message_burst: Count = _LIMITS.message_burst
+    max_queued: Count = _LIMITS.max_queued
+    max_queued_bytes: Annotated[int, msgspec.Meta(ge=1024, le=1 << 30)] = _LIMITS.max_queued_bytes
+    max_replies: Count = _LIMITS.max_replies
+    subscriber_deadline: Seconds = _LIMITS.subscriber_deadline
+    ping_interval: Seconds = _LIMITS.ping_interval
+
+    def limits(self) -> Limits:
+        """The library's :class:`~thingtalk.limits.Limits` with these values."""
+        return Limits(**msgspec.structs.asdict(self))
+
+
 LogLevel = Literal[
     "DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL", "debug", "info", "warning", "error", "critical"
 ]
@@ -200,9 +228,11 @@ class Config(_Section):
     security: SecurityConfig = msgspec.field(default_factory=SecurityConfig)
     state: StateConfig = msgspec.field(default_factory=StateConfig)
     mqtt: MqttConfig = msgspec.field(default_factory=MqttConfig)
+    limits: LimitsConfig = msgspec.field(default_factory=LimitsConfig)
     logging: LoggingConfig = msgspec.field(default_factory=LoggingConfig)
 
 
+_TOO_DEEP = "not a config file: arrays or inline tables nested far too deeply"
 _AT = re.compile(r"^(?P<message>.*?)(?: - at `\$(?P<path>[^`]*)`)?$", re.DOTALL)
 _UNKNOWN = re.compile(r"^Object contains unknown field `(?P<name>[^`]+)`$")
 # A section's own check (``__post_init__``) leads its message with the key it is about.
@@ -330,6 +360,8 @@ def parse_config(data: dict[str, Any], source: str = "config") -> Config:
         config = msgspec.convert(data, Config)
     except msgspec.ValidationError as exc:
         raise ConfigError(f"{source}: {_explain(exc)}") from None
+    except RecursionError:
+        raise ConfigError(f"{source}: {_TOO_DEEP}") from None
     try:
         _check_security(config)
     except ConfigError as exc:
@@ -343,6 +375,10 @@ def loads_config(text: str, source: str = "config") -> Config:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{source}: not valid TOML: {exc}") from None
+    except RecursionError:
+        # tomllib recurses once per nested array or inline table: Python's own limit is the
+        # bound, and a file that reaches it is no config of ours.
+        raise ConfigError(f"{source}: {_TOO_DEEP}") from None
     return parse_config(data, source)
 
 

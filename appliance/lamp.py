@@ -10,6 +10,7 @@ from typing import Any
 
 from hardware import Led
 from thingtalk.action import Action
+from thingtalk.errors import Unavailable
 from thingtalk.property import Property
 from thingtalk.thing import Thing
 from thingtalk.value import Value
@@ -75,7 +76,10 @@ class Lamp(Thing):
 
     ``on`` and ``brightness`` drive the LED through their value setters: off means duty 0
     while the brightness is kept, so switching on again restores it. Every change a client
-    makes is handed to ``on_change`` (the state file) before the write is acknowledged.
+    makes is handed to ``on_change`` (the state file) first, and reaches the LED (and the
+    property) only once that returned: a change that cannot be saved is refused with
+    :class:`~thingtalk.errors.Unavailable` (503) and changes nothing, so no acknowledged
+    write is lost at the next start. Writes take turns, so each saves the state it makes.
     """
 
     title = "Lamp"
@@ -97,6 +101,7 @@ class Lamp(Thing):
         self.on_change = on_change
         self.fade_step = fade_step
         self._fade_task: asyncio.Task[Any] | None = None
+        self._writing = asyncio.Lock()  # one change at a time: saved, then shown
         # What the LED shows; set before any await, so a fade step never sees a stale "on".
         self._on = self.initial.on
         self._brightness = self.initial.brightness
@@ -119,31 +124,44 @@ class Lamp(Thing):
     # -- value setters: called before a client's write is stored -------------------------
 
     async def _set_on(self, on: bool) -> None:
-        self._on = on
-        self._show()
-        await self._changed(LampState(on=on, brightness=self._brightness))
+        async with self._writing:
+            await self._save(LampState(on=on, brightness=self._brightness))
+            self._on = on
+            self._show()
 
     async def _set_brightness(self, brightness: int) -> None:
         fade = self._fade_task
         if fade is not None and fade is not asyncio.current_task() and not fade.done():
             # A client's own level wins over a fade still running.
             await self._cancel_fade()
-        self._brightness = brightness
-        self._show()
-        await self._changed(LampState(on=self._on, brightness=brightness))
+        async with self._writing:
+            await self._save(LampState(on=self._on, brightness=brightness))
+            self._brightness = brightness
+            self._show()
 
     def _show(self, level: float | None = None) -> None:
         """Drive the LED from the lamp's state (``level`` overrides the brightness)."""
         self.led.set_level((self._brightness if level is None else level) if self._on else 0)
 
-    async def _changed(self, state: LampState) -> None:
+    async def _save(self, state: LampState) -> None:
+        """Make ``state`` durable, or refuse the change it is for (503, nothing changed)."""
         if self.on_change is None:
             return
         try:
             await self.on_change(state)
-        except Exception:
-            # The LED already changed; losing the saved copy is bad, refusing the write worse.
-            log.exception("cannot save the lamp state %s", state)
+        except OSError as exc:
+            log.warning("refused a lamp change: cannot save %s (%s)", state, exc)
+            reason = exc.strerror or str(exc) or type(exc).__name__
+            raise Unavailable(
+                f"the lamp's state cannot be saved ({reason}); nothing changed, try again later"
+            ) from exc
+
+    async def _keep(self, state: LampState) -> None:
+        """Save a state the lamp reached by itself (a fade stopped part way), if it can."""
+        # Logged when it fails; the LED stays where it stopped and the next write saves it.
+        async with self._writing:
+            with contextlib.suppress(Unavailable):
+                await self._save(state)
 
     # -- fading -----------------------------------------------------------------------
 
@@ -179,7 +197,7 @@ class Lamp(Thing):
             if not done:
                 # Stopped part way: settle on the whole percent the property shows, and keep it.
                 self._show()
-                await self._changed(LampState(on=self._on, brightness=self._brightness))
+                await self._keep(LampState(on=self._on, brightness=self._brightness))
 
     async def _cancel_fade(self) -> None:
         task, self._fade_task = self._fade_task, None

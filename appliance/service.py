@@ -109,6 +109,7 @@ class Appliance:
             # action input) and to tell two events of one second apart.
             strict_input_schemas=True,
             precise_event_times=True,
+            limits=cfg.limits.limits(),
         )
 
     @property

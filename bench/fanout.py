@@ -20,6 +20,7 @@ from .servers import PATH
 
 ROUND_TIMEOUT = 2.0  # a propertyStatus later than this counts as lost
 CONNECT_TIMEOUT = 10.0
+CLIENT_ADDRESSES = 50  # subscribers connect from 127.0.0.2 to 127.0.0.51
 
 
 @dataclass
@@ -164,8 +165,15 @@ async def connect(port: int, count: int, subscribers: list[Subscriber], batch: i
     for start in range(0, count, batch):
         made = await asyncio.gather(
             *(
-                loop.create_connection(lambda: Subscriber(host), "127.0.0.1", port)
-                for _ in range(min(batch, count - start))
+                loop.create_connection(
+                    lambda: Subscriber(host),
+                    "127.0.0.1",
+                    port,
+                    # From many addresses, as subscribers in a home would be: the server caps
+                    # the websockets of each client address (32 by default).
+                    local_addr=(f"127.0.0.{2 + (start + i) % CLIENT_ADDRESSES}", 0),
+                )
+                for i in range(min(batch, count - start))
             )
         )
         group = [protocol for _, protocol in made]

@@ -51,7 +51,7 @@ def appliance_wakeups(seconds: float, core: int | None = None) -> dict[str, Any]
             "--host", "127.0.0.1", "--port", "{port}", "--state-dir", state, "--no-discovery",
             "--log-level", "WARNING",
         ]  # fmt: skip
-        server = Server("appliance", command, core=core, path="/0/properties/brightness")
+        server = Server("appliance", command, ready_path="/0/properties/brightness", core=core)
         server.start()
         try:
             time.sleep(1.0)

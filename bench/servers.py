@@ -51,12 +51,12 @@ class Server:
     """One server process: ``command`` is a list with ``{port}`` placeholders."""
 
     def __init__(
-        self, name: str, command: list[str], core: int | None = None, path: str = PATH
+        self, name: str, command: list[str], ready_path: str = PATH, core: int | None = None
     ) -> None:
         self.name = name
         self.core = core  # the CPU the process is pinned to, None for any
-        self.path = path
         self.template = command
+        self.ready_path = ready_path  # answers 200 once the server is up
         self.port = 0
         self.process: subprocess.Popen[bytes] | None = None
         self.log = tempfile.NamedTemporaryFile(prefix=f"bench-{name}-", suffix=".log")  # noqa: SIM115
@@ -83,7 +83,7 @@ class Server:
             preexec_fn=None if core is None else lambda: os.sched_setaffinity(0, {core}),
         )
         while time.perf_counter() - started < timeout:
-            if http_status(self.port, self.path) == 200:
+            if http_status(self.port, self.ready_path) == 200:
                 elapsed = time.perf_counter() - started
                 self.startup_s.append(elapsed)
                 return elapsed
@@ -94,7 +94,7 @@ class Server:
         self.log.seek(0)
         tail = self.log.read()[-2000:].decode(errors="replace")
         raise RuntimeError(
-            f"{self.name} did not answer 200 on {self.path}: {' '.join(command)}\n{tail}"
+            f"{self.name} did not answer 200 on {self.ready_path}: {' '.join(command)}\n{tail}"
         )
 
     def stop(self) -> None:

@@ -15,11 +15,19 @@ from quart import Quart
 
 from thingtalk import Action, Property, Thing, Value, WebThingServer
 
+#: The longest fade a client may ask for, in milliseconds (an hour): a fade that never ends
+#: would hold its place in the bounded action history for good.
+MAX_FADE_MS = 3_600_000
+
 
 class FadeAction(Action):
     """Fade the lamp to a brightness over a duration, then report overheating."""
 
     async def perform_action(self) -> None:
+        # A lamp fades one way at a time: a new fade replaces one still running.
+        for other in list(self.thing.get_actions(self.name)):
+            if other is not self and not other.finished:
+                await other.cancel()
         await asyncio.sleep(self.input["duration"] / 1000)
         await self.thing.set_property("brightness", self.input["brightness"])
         self.thing.raise_event("overheated", 102)
@@ -76,7 +84,12 @@ class Lamp(Thing):
                             "maximum": 100,
                             "unit": "percent",
                         },
-                        "duration": {"type": "integer", "minimum": 1, "unit": "milliseconds"},
+                        "duration": {
+                            "type": "integer",
+                            "minimum": 1,
+                            "maximum": MAX_FADE_MS,
+                            "unit": "milliseconds",
+                        },
                     },
                 },
             },

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from .action import Action, ActionStatus
 from .errors import ThingtalkError
 from .event import Event
+from .limits import Limits
 from .loops import background_thread_loop
 from .property import Property
 from .thing import Thing, ThingObserver
@@ -31,6 +32,7 @@ __all__ = [
     "Action",
     "ActionStatus",
     "Event",
+    "Limits",
     "MultipleThings",
     "Property",
     "Route",

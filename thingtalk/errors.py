@@ -98,6 +98,14 @@ class Busy(ThingtalkError):
     code = "busy"
 
 
+class Unavailable(ThingtalkError):
+    """The server cannot take the request now: a change it could not save, a connection over
+    the cap. Nothing changed; the same request may succeed later."""
+
+    status = HTTPStatus.SERVICE_UNAVAILABLE
+    code = "unavailable"
+
+
 class ActionFailed(ThingtalkError):
     """A synchronous action ended without completing (it failed or was cancelled)."""
 

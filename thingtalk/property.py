@@ -124,11 +124,13 @@ class Property:
         """True when clients may not write this property."""
         return bool(self.metadata.get("readOnly", False))
 
-    def validate(self, value: Any) -> None:
-        """Raise :class:`~thingtalk.errors.InvalidValue` or :class:`ReadOnly` for a bad write."""
+    def validate(self, value: Any) -> Any:
+        """The value a client's write stores, in the declared type (``73.0`` becomes ``73`` for
+        an ``integer``); :class:`~thingtalk.errors.InvalidValue` or :class:`ReadOnly` for a bad
+        write."""
         if self.read_only:
             raise ReadOnly(f"property {self.name!r} is read-only")
-        self.schema.check(value, what=f"value for property {self.name!r}")
+        return self.schema.admit(value, what=f"value for property {self.name!r}")
 
     def get_value(self) -> Any:
         """The current value."""
@@ -137,5 +139,5 @@ class Property:
     def set_value(self, value: Any, *, with_action: bool = True) -> Coroutine[Any, Any, None]:
         """Validate, then set: with an action, drive the device and emit ``"update"``;
         without, store it and emit ``"sync"``. Await it, or call it from a worker thread."""
-        self.schema.check(value, what=f"value for property {self.name!r}")
+        value = self.schema.admit(value, what=f"value for property {self.name!r}")
         return self.value.set(value, with_action=with_action)

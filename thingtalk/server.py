@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import errno
 import gc
 import inspect
@@ -17,6 +18,7 @@ from typing import Any
 
 from quart import Blueprint, Quart
 
+from .limits import Limits
 from .loops import running_loop
 from .protocols.app import ASGIMiddleware, create_app
 from .protocols.asgi import ASGIApp, Receive, Scope, Send
@@ -25,6 +27,7 @@ from .protocols.extensions import (
     as_middleware_factory,
     is_starlette_route,
 )
+from .protocols.limits import raise_file_limit
 from .protocols.security import Security
 from .protocols.state import Options, app_state
 from .protocols.tokens import TokenVerifier
@@ -38,6 +41,8 @@ DEFAULT_PORT = 80  # what serve() and run() listen on when no port is given (web
 STOP_SECONDS = 30.0
 
 Handler = Callable[[], Awaitable[None] | None]
+#: Seconds TCP keeps trying after the app gave up on a client that stopped reading.
+USER_TIMEOUT_MARGIN = 30.0
 ThingsArg = ThingsCollection | Thing | type[Thing] | Sequence[Thing | type[Thing]]
 
 
@@ -143,6 +148,7 @@ class WebThingServer:
         strict_input_schemas: bool = False,
         precise_event_times: bool = False,
         ssl_options: Mapping[str, Any] | None = None,
+        limits: Limits | None = None,
         lean: bool = True,
     ) -> None:
         if isinstance(things, asyncio.AbstractEventLoop):
@@ -192,12 +198,14 @@ class WebThingServer:
         self.publish_addresses = publish_addresses
         self.freeze_gc = freeze_gc
         self.access_log = access_log
+        self.limits = limits or Limits()
         self.options = Options(
             base_path=self.base_path,
             context=context,
             max_body_size=max_body_size,
             strict_input_schemas=strict_input_schemas,
             precise_event_times=precise_event_times,
+            limits=self.limits,
             lean=lean,
         )
         self.app: Quart | None = None
@@ -353,6 +361,20 @@ class WebThingServer:
         # its own default handler would print each line a second time beside the root's).
         config.errorlog = logging.getLogger("hypercorn.error")
         config.accesslog = logging.getLogger("hypercorn.access") if self.access_log else None
+        # A message over the app's own limit is refused (1009) before it is buffered whole,
+        # not after Hypercorn has held up to its default 16 MiB of it.
+        config.websocket_max_message_size = self.options.max_body_size
+        # Pings keep data in flight to idle peers, so one that vanished is noticed.
+        config.websocket_ping_interval = self.limits.ping_interval
+        create_sockets = config.create_sockets
+
+        def tuned_sockets() -> Any:
+            sockets = create_sockets()
+            for sock in [*sockets.secure_sockets, *sockets.insecure_sockets]:
+                _abandon_stuck_peers(sock, self.limits.subscriber_deadline)
+            return sockets
+
+        config.create_sockets = tuned_sockets  # type: ignore[method-assign]
         return config
 
     def listen(self) -> socket.socket:
@@ -385,6 +407,9 @@ class WebThingServer:
         from hypercorn.asyncio import serve
 
         shutdown = shutdown or asyncio.Event()
+        # Every websocket and stream the caps allow, and the reserve, need a descriptor each.
+        raise_file_limit(self.limits.files_needed)
+        _keep_no_more_of_oversized_messages()
         self._serving_itself = True
         listening = self.listen()
         self.port_known = True
@@ -513,6 +538,46 @@ def _show_library_logs() -> None:
     library.addHandler(handler)
     if library.level == logging.NOTSET:
         library.setLevel(logging.INFO)
+
+
+def _abandon_stuck_peers(sock: socket.socket, deadline: float) -> None:
+    """Let the kernel end a connection whose data has not left for a while (Linux).
+
+    A client that stops reading (or vanishes) leaves the server's writes waiting forever: the
+    app drops it after ``deadline`` seconds, but the connection, its buffers and its file
+    descriptor stay until TCP gives up. ``TCP_USER_TIMEOUT`` on the listening socket (which
+    accepted sockets inherit) makes TCP give up a little after the app did.
+    """
+    option = getattr(socket, "TCP_USER_TIMEOUT", None)
+    if option is None or sock.type != socket.SOCK_STREAM:
+        return
+    with contextlib.suppress(OSError):
+        sock.setsockopt(socket.IPPROTO_TCP, option, int((deadline + USER_TIMEOUT_MARGIN) * 1000))
+
+
+def _keep_no_more_of_oversized_messages() -> None:
+    """Make Hypercorn keep nothing of a websocket message once it refused it as too big.
+
+    Hypercorn (0.17, 0.18) answers a message over ``websocket_max_message_size`` with 1009
+    but goes on appending the rest of it to its buffer while it waits for the client's close:
+    twenty clients each sending 10 MB still cost 200 MB. Its buffer is swapped (once, for the
+    process) for one that refuses a part that would go over the limit without keeping it.
+    """
+    from hypercorn.protocol import ws_stream
+
+    buffer: Any = ws_stream.WebsocketBuffer
+    if getattr(buffer, "keeps_no_more", False):
+        return
+
+    class CappedBuffer(buffer):  # type: ignore[misc]
+        keeps_no_more = True
+
+        def extend(self, event: Any) -> None:
+            if self.length + len(event.data) > self.max_length:
+                raise ws_stream.FrameTooLargeError()
+            super().extend(event)
+
+    ws_stream.WebsocketBuffer = CappedBuffer  # type: ignore[misc]
 
 
 def loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:

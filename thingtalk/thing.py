@@ -298,7 +298,7 @@ class Thing:
         it runs on the thing's loop and returns once done.
         """
         prop = self.find_property(name)
-        prop.validate(value)
+        value = prop.validate(value)
         loop = prop.value.loop
         if foreign(loop):
             assert loop is not None
@@ -309,8 +309,7 @@ class Thing:
     async def set_properties(self, values: Mapping[str, Any]) -> None:
         """Several writes at once: all are checked before any is applied."""
         props = [(self.find_property(name), value) for name, value in values.items()]
-        for prop, value in props:
-            prop.validate(value)
+        props = [(prop, prop.validate(value)) for prop, value in props]
         for prop, value in props:
             await _drive(prop, value)
 
@@ -374,16 +373,20 @@ class Thing:
 
     def validate_action_input(self, name: str, input_: Any) -> AvailableAction:
         """Check ``input_`` against the action's input schema; the action must exist."""
+        return self._admit_input(name, input_)[0]
+
+    def _admit_input(self, name: str, input_: Any) -> tuple[AvailableAction, Any]:
+        # The input as the action will see it: in its schema's types (73.0 -> 73 for integers).
         available = self.find_available_action(name)
         if available.input_schema is not None:
-            available.input_schema.check(input_, what=f"input of action {name!r}")
+            input_ = available.input_schema.admit(input_, what=f"input of action {name!r}")
         elif input_ is not None:
             raise BadRequest(f"action {name!r} takes no input")
-        return available
+        return available, input_
 
     def perform_action(self, name: str, input_: Any = None) -> Action:
         """Validate, record and start a request of action ``name``."""
-        available = self.validate_action_input(name, input_)
+        available, input_ = self._admit_input(name, input_)
         self._make_room_for_action()
         action = available.make(self, input_)
         self.actions[action.id] = action

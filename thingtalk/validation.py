@@ -60,19 +60,95 @@ _Validator = validators.extend(  # type: ignore[no-untyped-call]
 )
 
 
+def _types(schema: Mapping[str, Any]) -> set[str]:
+    declared = schema.get("type")
+    if isinstance(declared, str):
+        return {declared}
+    if isinstance(declared, list):
+        return {t for t in declared if isinstance(t, str)}
+    return set()
+
+
+def _declares_integer(schema: Any) -> bool:
+    """True if ``schema`` says ``integer`` anywhere :func:`conform` looks."""
+    if not isinstance(schema, Mapping):
+        return False
+    if "integer" in _types(schema):
+        return True
+    children: list[Any] = []
+    properties = schema.get("properties")
+    if isinstance(properties, Mapping):
+        children.extend(properties.values())
+    items = schema.get("items")
+    children.extend(items if isinstance(items, list) else [items])
+    children.append(schema.get("additionalProperties"))
+    return any(_declares_integer(child) for child in children)
+
+
+def conform(value: Any, schema: Mapping[str, Any]) -> Any:
+    """``value`` with each integral float the schema declares ``integer`` made an ``int``.
+
+    JSON Schema counts ``73.0`` as an integer, so a client's ``73.0`` or ``1e2`` passes an
+    ``integer`` schema; stored as it came, it would be served, saved and restored as a float
+    of a property that promises an integer. Objects (``properties``, ``additionalProperties``)
+    and arrays (``items``) are followed as deep as the schema goes, which is finite; anything
+    else is returned as it is, to be judged by :meth:`Schema.check`.
+    """
+    types = _types(schema)
+    if (
+        isinstance(value, float)
+        and "integer" in types
+        and "number" not in types
+        and value.is_integer()
+    ):
+        return int(value)
+    if isinstance(value, dict):
+        properties = schema.get("properties")
+        properties = properties if isinstance(properties, Mapping) else {}
+        extra = schema.get("additionalProperties")
+        out = {}
+        for key, item in value.items():
+            sub = properties.get(key, extra)
+            out[key] = conform(item, sub) if isinstance(sub, Mapping) else item
+        return out
+    if isinstance(value, list):
+        items = schema.get("items")
+        if isinstance(items, Mapping):
+            return [conform(item, items) for item in value]
+        if isinstance(items, list):
+            subs = items[: len(value)] + [None] * (len(value) - len(items))
+            return [
+                conform(item, sub) if isinstance(sub, Mapping) else item
+                for item, sub in zip(value, subs, strict=True)
+            ]
+    return value
+
+
 class Schema:
     """A compiled JSON Schema that raises :class:`InvalidValue` with the reason."""
 
-    __slots__ = ("_trivial", "_validator")
+    __slots__ = ("_integers", "_schema", "_trivial", "_validator")
 
     def __init__(self, schema: Mapping[str, Any], *, what: str) -> None:
         try:
             Draft7Validator.check_schema(dict(schema))
         except SchemaError as exc:
             raise ValueError(f"invalid schema for {what}: {exc.message}") from exc
-        self._validator = _Validator(dict(schema))
+        self._schema = dict(schema)
+        self._validator = _Validator(self._schema)
+        self._integers = _declares_integer(self._schema)
         # A schema of annotations only accepts everything: skip the validator then.
         self._trivial = not (set(schema) - _ANNOTATIONS - {"readOnly", "writeOnly"})
+
+    def conform(self, value: Any) -> Any:
+        """``value`` in the schema's own types (see :func:`conform`)."""
+        return conform(value, self._schema) if self._integers else value
+
+    def admit(self, value: Any, *, what: str) -> Any:
+        """``value`` conformed to the schema's types, or :class:`InvalidValue` naming ``what``."""
+        value = self.conform(value)
+        self.check(value, what=what)
+        return value
 
     def check(self, value: Any, *, what: str) -> None:
         """Raise :class:`InvalidValue` naming ``what`` unless ``value`` satisfies the schema."""

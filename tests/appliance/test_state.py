@@ -30,24 +30,72 @@ def test_save_and_load(tmp_path: Path) -> None:
     assert [p.name for p in (tmp_path / "state").iterdir()] == [STATE_FILE]  # no temp files
 
 
-@pytest.mark.parametrize(
-    "content",
-    [b"", b"{", b"\x00\x00\x00", b'{"on": true, "brightness": 101}', b'{"on": "yes"}', b"[]"],
-)
-def test_corrupt_file_means_defaults_with_a_warning(
-    tmp_path: Path, content: bytes, caplog: pytest.LogCaptureFixture
+DEFAULTS = LampState()
+
+# Each kind of damage, and what survives it: every field that is still valid.
+DAMAGE: list[tuple[bytes, LampState]] = [
+    (b"", DEFAULTS),  # empty (a crash before the first write's data reached the disk)
+    (b"{", DEFAULTS),  # truncated
+    (b'{"on": true, "bright', DEFAULTS),  # truncated mid-key
+    (b"\x00\x00\x00", DEFAULTS),  # zeros (a power cut on some file systems)
+    (b'{"on": true, "brightness": "\xff\xfe"}', DEFAULTS),  # invalid UTF-8: not JSON at all
+    (b"[]", DEFAULTS),  # not an object
+    (b"73", DEFAULTS),
+    (b"[" * 20_000 + b"]" * 20_000, DEFAULTS),  # nested past any sense (and over the size)
+    (b'{"on": ' + b"[" * 500 + b"]" * 500 + b', "brightness": 30}', LampState(brightness=30)),
+    (b'{"on": true, "brightness": 101}', LampState(on=True)),  # out of range
+    (b'{"on": true, "brightness": -1}', LampState(on=True)),
+    (b'{"on": true, "brightness": 73.5}', LampState(on=True)),  # not whole
+    (b'{"on": true, "brightness": "73"}', LampState(on=True)),  # wrong type
+    (b'{"on": true, "brightness": null}', LampState(on=True)),
+    (b'{"on": "yes", "brightness": 30}', LampState(brightness=30)),
+    (b'{"on": true}', LampState(on=True)),  # a field missing
+    (b'{"brightness": 30}', LampState(brightness=30)),
+]
+
+
+@pytest.mark.parametrize(("content", "kept"), DAMAGE, ids=[repr(c[:24]) for c, _ in DAMAGE])
+def test_damage_keeps_what_is_valid_and_sets_the_file_aside(
+    tmp_path: Path, content: bytes, kept: LampState, caplog: pytest.LogCaptureFixture
 ) -> None:
     (tmp_path / STATE_FILE).write_bytes(content)
     with caplog.at_level(logging.WARNING):
-        assert StateStore(tmp_path).load() == LampState()
-    assert "corrupt" in caplog.text
-
-
-def test_unreadable_file_means_defaults(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
-    (tmp_path / STATE_FILE).mkdir()  # a directory where the file should be
+        assert StateStore(tmp_path).load() == kept
+    [line] = [r.getMessage() for r in caplog.records]  # one clear line
+    assert "corrupt" in line and "kept as" in line
+    [aside] = tmp_path.glob(f"{STATE_FILE}.corrupt-*")
+    assert aside.read_bytes() == content  # for a person to look at
+    assert aside.name in line
+    # What was recovered is saved at once: the next start has it without the damaged file.
+    caplog.clear()
     with caplog.at_level(logging.WARNING):
-        assert StateStore(tmp_path).load() == LampState()
+        assert StateStore(tmp_path).load() == kept
+    assert not caplog.records
+
+
+def test_everything_the_service_ever_wrote_loads(tmp_path: Path) -> None:
+    # An integer brightness was once saved as a float (a client's 73.0 stored as it came).
+    for written, state in [
+        (b'{"on":true,"brightness":73.0}\n', LampState(on=True, brightness=73)),
+        (b'{"on":false,"brightness":1e2}', LampState(brightness=100)),
+        (b'{"on":true,"brightness":0}', LampState(on=True, brightness=0)),
+        (b'{"brightness":0,"on":true,"colour":"red"}', LampState(on=True, brightness=0)),
+    ]:
+        (tmp_path / STATE_FILE).write_bytes(written)
+        assert StateStore(tmp_path).load() == state
+        assert not list(tmp_path.glob("*.corrupt-*"))
+
+
+def test_a_directory_in_place_of_the_file_is_set_aside(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    (tmp_path / STATE_FILE).mkdir()  # a directory where the file should be
+    store = StateStore(tmp_path)
+    with caplog.at_level(logging.WARNING):
+        assert store.load() == LampState()
     assert "cannot read" in caplog.text
+    store.save_now(LampState(on=True, brightness=5))  # and saving works again
+    assert StateStore(tmp_path).load() == LampState(on=True, brightness=5)
 
 
 async def test_async_saves_land_in_order(tmp_path: Path) -> None:

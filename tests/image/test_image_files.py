@@ -80,6 +80,14 @@ def test_unit_runs_the_contracted_command():
     assert "port = 80" in config and 'dir = "/var/lib/appliance"' in config
 
 
+def test_unit_allows_the_files_the_connection_caps_need():
+    from thingtalk.limits import Limits
+
+    unit = (IMAGE / "common" / "files" / "appliance.service").read_text()
+    [limit] = [line for line in unit.splitlines() if line.startswith("LimitNOFILE=")]
+    assert int(limit.split("=", 1)[1]) >= Limits().files_needed
+
+
 def shell_files() -> list[str]:
     """The files `make lint` shellchecks (image/scripts/shell-files.sh), relative to image/."""
     return subprocess.run(

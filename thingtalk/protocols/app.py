@@ -7,9 +7,9 @@ import logging
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from quart import Quart, Response, request
+from quart import Quart, Response, has_websocket_context, request, websocket
 from werkzeug.exceptions import HTTPException
-from werkzeug.routing.exceptions import RoutingException
+from werkzeug.routing.exceptions import RoutingException, WebsocketMismatch
 
 from ..errors import MethodNotAllowed, NotFound, PayloadTooLarge, ThingtalkError
 from ..things import ThingsCollection
@@ -17,6 +17,8 @@ from . import page, sockets, w3c, webthings
 from .asgi import FrontDoor
 from .hosts import HostCheck
 from .lean import Lean
+from .limits import ConnectionLimits
+from .pump import BoundedWebsocketConnection
 from .security import PUBLIC_ENDPOINTS, Security
 from .state import AppState, Options, app_state
 from .wire import error_response
@@ -45,6 +47,7 @@ def create_app(
     """
     options = options or Options()
     app = Quart("thingtalk")
+    app.asgi_websocket_class = BoundedWebsocketConnection  # a client's burst waits in TCP
     app.config["MAX_CONTENT_LENGTH"] = options.max_body_size
     state = AppState.build(collection, options)
     state.needs_token = security is not None and security.needs_token
@@ -58,22 +61,28 @@ def create_app(
 
     @app.errorhandler(ThingtalkError)
     async def _thingtalk_error(error: ThingtalkError) -> Response:
-        return error_response(error, problem=w3c.wants_problem_details(), instance=request.path)
+        path, problem = _failing()
+        return error_response(error, problem=problem, instance=path)
 
     @app.errorhandler(HTTPException)
     async def _http_error(error: HTTPException) -> Response:
+        path, problem = _failing()
         mapped: ThingtalkError
-        if error.code == 404:
-            mapped = NotFound(f"nothing at {request.path}")
+        if has_websocket_context() and (
+            error.code in (404, 405) or isinstance(error, WebsocketMismatch)
+        ):
+            mapped = NotFound(f"no websocket at {path}; a thing's websocket is at its own URL")
+        elif error.code == 404:
+            mapped = NotFound(f"nothing at {path}")
         elif error.code == 405:
-            mapped = MethodNotAllowed(f"{request.method} is not allowed on {request.path}")
+            mapped = MethodNotAllowed(f"{request.method} is not allowed on {path}")
         elif error.code == 413:
             mapped = PayloadTooLarge(f"the body is larger than {options.max_body_size} bytes")
         else:
             mapped = ThingtalkError(error.description or str(error))
             mapped.status = error.code or 500
             mapped.code = (error.name or "error").lower().replace(" ", "-")
-        return error_response(mapped, problem=w3c.wants_problem_details(), instance=request.path)
+        return error_response(mapped, problem=problem, instance=path)
 
     @app.before_serving
     async def _build() -> None:
@@ -91,6 +100,7 @@ def create_app(
         inner = Lean(app, inner, state)
     for middleware in middlewares:
         inner = middleware(inner)
+    inner = ConnectionLimits(inner, options.limits, w3c.is_stream_path)
     front_door = FrontDoor(inner, host_check, security, public_check(app))
     # Quart types asgi_app with its own TypedDicts; the middleware speaks plain ASGI.
     app.asgi_app = front_door  # type: ignore[assignment, method-assign]
@@ -111,3 +121,14 @@ def public_check(app: Quart) -> Callable[[str, str, bool], bool]:
         return endpoint in PUBLIC_ENDPOINTS
 
     return public
+
+
+def _failing() -> tuple[str, bool]:
+    """The failing request's path, and whether its error is Problem Details (W3C routes).
+
+    A websocket handshake fails here too (a path that is no thing): the answer is then an
+    HTTP response to the handshake, in the WebThings shape.
+    """
+    if has_websocket_context():
+        return websocket.path, False
+    return request.path, w3c.wants_problem_details()

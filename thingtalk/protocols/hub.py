@@ -5,12 +5,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from ..action import Action
 from ..descriptions.webthings import action_description, event_description
 from ..event import Event
 from ..property import Property
+from .outbox import Outbox
 from .wire import dumps
 
 if TYPE_CHECKING:
@@ -18,45 +19,33 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-# How long an HTTP answer waits for the websockets to take what was queued before it.
-FLUSH_SECONDS = 1.0
+
+# How long an HTTP answer waits for caught-up websockets to take what was queued before it.
+FLUSH_SECONDS = 0.25
 
 
 class Session:
-    """One websocket's outgoing queue and event subscriptions."""
+    """One websocket's outbox and event subscriptions."""
 
-    def __init__(self, max_queue: int) -> None:
-        self.queue: asyncio.Queue[str] = asyncio.Queue(max_queue)
+    def __init__(self, outbox: Outbox[str]) -> None:
+        self.outbox = outbox
         self.subscriptions: set[str] = set()
-        self.overflowed = asyncio.Event()
-        self.offered = 0  # messages queued so far
-        self.sent = 0  # messages handed to the socket so far
-        self.closed = False
+        self.sending = False  # a message is on its way to the socket
         self._progress = asyncio.Event()
 
-    def offer(self, message: str) -> None:
-        """Queue ``message``; a client too slow to keep up is dropped, not the server's memory."""
-        try:
-            self.queue.put_nowait(message)
-        except asyncio.QueueFull:
-            self.overflowed.set()
-        else:
-            self.offered += 1
-
-    def mark_sent(self) -> None:
-        """One queued message went out (called by the socket's sender)."""
-        self.sent += 1
+    def mark(self, sending: bool) -> None:
+        """The socket's sender took a message (``True``) or handed it over (``False``)."""
+        self.sending = sending
         self._progress.set()
 
-    def close(self) -> None:
-        """The socket is gone: nothing queued will go out any more."""
-        self.closed = True
-        self._progress.set()
+    @property
+    def idle(self) -> bool:
+        """Nothing queued and nothing on its way: the client has everything."""
+        return not self.sending and len(self.outbox) == 0
 
     async def flushed(self) -> None:
-        """Return once every message queued before this call has gone out."""
-        target = self.offered
-        while self.sent < target and not (self.closed or self.overflowed.is_set()):
+        """Return once the outbox is empty and its last message went out (or it closed)."""
+        while not (self.idle or self.outbox.closed):
             self._progress.clear()
             await self._progress.wait()
 
@@ -81,40 +70,40 @@ class Hub:
     def leave(self, session: Session) -> None:
         """Stop sending to ``session``."""
         self.sessions.discard(session)
-        session.close()
         if not self.sessions:
             self.thing.remove_observer(self)
 
-    async def flush(self, seconds: float = FLUSH_SECONDS) -> None:
-        """Wait (at most ``seconds``) until what was queued for every session has gone out.
-
-        An HTTP answer that follows a change awaits this, so that websocket subscribers hear
-        of the change first (the WebThings gateway drops an ``actionStatus`` for a request
-        whose POST it has not seen answered yet). A stalled client delays it by ``seconds``
-        at most.
-        """
-        if not self.sessions:
+    async def flush(self, behind: set[Session], seconds: float = FLUSH_SECONDS) -> None:
+        """Wait (at most ``seconds``) until the sessions that were caught up have taken what
+        was queued since: an HTTP answer that follows a change awaits this, so websocket
+        subscribers hear of the change first (the WebThings gateway drops an ``actionStatus``
+        of a request whose POST it has not seen answered). ``behind`` are the sessions that
+        had a backlog before the change: they are not waited for, so a slow client never
+        delays another client's answer."""
+        waiting = [s for s in self.sessions if s not in behind]
+        if not waiting:
             return
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(seconds):
-                await asyncio.gather(*(s.flushed() for s in list(self.sessions)))
+                await asyncio.gather(*(s.flushed() for s in waiting))
 
-    def _broadcast(self, message: dict[str, Any]) -> None:
-        text = dumps(message).decode()
-        for session in self.sessions:
-            session.offer(text)
+    def backlogged(self) -> set[Session]:
+        """The sessions that have not yet taken everything queued for them."""
+        return {s for s in self.sessions if not s.idle}
 
     def property_changed(self, thing: Thing, prop: Property) -> None:
-        """Send ``propertyStatus``."""
-        self._broadcast(
-            {"messageType": "propertyStatus", "data": {prop.name: prop.value.last_value}}
-        )
+        """Send ``propertyStatus``: a session behind gets the latest value, not each one."""
+        message = {"messageType": "propertyStatus", "data": {prop.name: prop.value.last_value}}
+        text = dumps(message).decode()
+        for session in self.sessions:
+            session.outbox.put_state(prop.name, text)
 
     def action_changed(self, thing: Thing, action: Action) -> None:
         """Send ``actionStatus``."""
-        self._broadcast(
-            {"messageType": "actionStatus", "data": action_description(action, self.href_prefix)}
-        )
+        data = action_description(action, self.href_prefix)
+        text = dumps({"messageType": "actionStatus", "data": data}).decode()
+        for session in self.sessions:
+            session.outbox.put(text)
 
     def event_raised(self, thing: Thing, event: Event) -> None:
         """Send ``event`` to the sessions subscribed to it."""
@@ -124,4 +113,4 @@ class Hub:
         data = event_description(event, precise=self.precise_event_times)
         text = dumps({"messageType": "event", "data": data}).decode()
         for session in subscribers:
-            session.offer(text)
+            session.outbox.put(text)

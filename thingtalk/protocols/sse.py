@@ -23,6 +23,8 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
+from ..limits import Limits
+from .outbox import Outbox
 from .wire import dumps
 
 if TYPE_CHECKING:
@@ -46,14 +48,23 @@ class Entry:
 
 
 class Stream:
-    """One open SSE response: what it wants, and a bounded queue of frames to send."""
+    """One open SSE response: what it wants, and the :class:`~.outbox.Outbox` it is sent from.
 
-    def __init__(self, journal: Journal, kind: Kind, name: str | None, max_queue: int) -> None:
+    A property's frames are conflated (a stream behind gets the latest value of each property,
+    moved to the end so ids keep increasing); events queue, bounded. A stream whose last frame
+    has not left for ``subscriber_deadline`` seconds has stopped reading and is ended.
+    """
+
+    def __init__(self, journal: Journal, kind: Kind, name: str | None, limits: Limits) -> None:
         self.journal = journal
         self.kind = kind
         self.name = name
         self.named = name is None  # the "all" streams name each message
-        self.queue: asyncio.Queue[bytes | None] = asyncio.Queue(max_queue)
+        self.deadline = limits.subscriber_deadline
+        self.outbox: Outbox[bytes] = Outbox(
+            limits.max_queued, limits.max_queued_bytes, 1, move_to_end=True
+        )
+        self.sending_since: float | None = None  # when the frame being sent was handed over
 
     def wants(self, entry: Entry) -> bool:
         """Whether ``entry`` belongs on this stream."""
@@ -64,21 +75,26 @@ class Stream:
         event = f"event: {entry.name}\n" if self.named else ""
         return f"id: {self.journal.event_id(entry)}\n{event}data: {entry.data}\n\n".encode()
 
+    def stuck(self, now: float) -> bool:
+        """True if the frame being sent has not left for longer than the deadline."""
+        return self.sending_since is not None and now - self.sending_since > self.deadline
+
     def offer(self, entry: Entry) -> None:
-        """Queue ``entry``; a stream too slow to keep up is ended (it may resume by id)."""
+        """Queue ``entry``; a stream that stopped reading is ended (it may resume by id)."""
         if not self.wants(entry):
             return
-        try:
-            self.queue.put_nowait(self.frame(entry))
-        except asyncio.QueueFull:
+        if self.stuck(asyncio.get_running_loop().time()):
             self.journal.streams.discard(self)
             self.end()
+            return
+        if entry.kind == "property":
+            self.outbox.put_state(entry.name, self.frame(entry))
+        else:
+            self.outbox.put(self.frame(entry))
 
     def end(self) -> None:
         """End the response; what is still queued is dropped (the client resumes by id)."""
-        while not self.queue.empty():
-            self.queue.get_nowait()
-        self.queue.put_nowait(None)
+        self.outbox.close()
 
 
 class Journal:
@@ -129,20 +145,24 @@ class Journal:
         self._record("event", event.name, event.data)
 
     def missed(self, last_event_id: str | None) -> list[Entry]:
-        """The entries after ``last_event_id`` (none for an id of another run or no id)."""
+        """The entries after ``last_event_id``: none for no id, an id of another run, or one
+        that is not ours at all (garbage resumes from now, never fails the stream)."""
         if not last_event_id:
             return []
         epoch, _, number = last_event_id.strip().partition("-")
-        if epoch != self.epoch or not number.isdigit():
+        # ASCII digits only ("²".isdigit() is true), and no more than a sequence can have.
+        if epoch != self.epoch or not (number.isascii() and number.isdigit()):
+            return []
+        if len(number) > len(str(self.seq)):
             return []
         seq = int(number)
         return [e for e in self.entries if e.seq > seq]
 
     def open(
-        self, kind: Kind, name: str | None, last_event_id: str | None, max_queue: int
+        self, kind: Kind, name: str | None, last_event_id: str | None, limits: Limits
     ) -> tuple[Stream, list[bytes]]:
         """Register a stream and return it with the frames it missed (atomic: no await)."""
-        stream = Stream(self, kind, name, max_queue)
+        stream = Stream(self, kind, name, limits)
         replay = [stream.frame(e) for e in self.missed(last_event_id) if stream.wants(e)]
         self.streams.add(stream)
         return stream, replay
@@ -151,21 +171,25 @@ class Journal:
         self, stream: Stream, replay: list[bytes], keepalive: float
     ) -> AsyncIterator[bytes]:
         """The body of an SSE response: replay, then live frames and keepalive comments."""
+        loop = asyncio.get_running_loop()
         try:
             # A first comment gets the headers and the stream to the client at once.
             yield b": stream open\nretry: 2000\n\n"
-            for frame in replay:
-                yield frame
+            pending = iter(replay)
             while True:
-                try:
-                    async with asyncio.timeout(keepalive):
-                        queued = await stream.queue.get()
-                except TimeoutError:
-                    yield KEEPALIVE
-                    continue
-                if queued is None:
-                    return
-                yield queued
+                frame = next(pending, None)
+                if frame is None:
+                    try:
+                        async with asyncio.timeout(keepalive):
+                            frame = await stream.outbox.get()
+                    except TimeoutError:
+                        frame = KEEPALIVE
+                    if frame is None:
+                        return
+                # The generator is resumed once the frame has been handed to the client.
+                stream.sending_since = loop.time()
+                yield frame
+                stream.sending_since = None
         finally:
             # Reached when the client goes away too: the server cancels or closes the body.
             self.streams.discard(stream)

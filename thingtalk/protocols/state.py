@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from quart import Quart, Response, request
 
 from ..errors import NotFound
+from ..limits import Limits
 from ..thing import Thing
 from ..things import MultipleThings, ThingsCollection
 from .asgi import ORIGINS_KEY
@@ -48,7 +49,7 @@ class Options:
     base_path: str = ""
     context: str = "https://webthings.io/schemas"
     max_body_size: int = 64 * 1024
-    max_websocket_queue: int = 1024
+    limits: Limits = field(default_factory=Limits)  # what one client may use
     sse_keepalive: float = 15.0  # seconds between keepalive comments on idle SSE streams
     sse_replay: int = 256  # changes per thing kept for SSE Last-Event-ID resumption
     # The WebThings dialect as the WebThings gateway needs it (see WebThingServer).

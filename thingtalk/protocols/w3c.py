@@ -25,6 +25,7 @@ one error handler asks :func:`wants_problem_details` which shape the failing req
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from quart import Blueprint, Response, current_app, request
@@ -39,6 +40,8 @@ from .wire import W3C_PATH, dumps, json_response, loads
 BLUEPRINT = "w3c"
 WELL_KNOWN = "/.well-known/wot"
 SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+# The event streams' paths: the connection caps count them apart from plain requests.
+_SSE_PATH = re.compile(r"(^|/)wot/sse(/|$)")
 
 
 def describe(served: ServedThing, state: AppState) -> dict[str, Any]:
@@ -121,7 +124,8 @@ async def invoke_action(name: str, thing_id: int | None = None) -> Response:
     served = _served(thing_id)
     available = served.thing.find_available_action(name)
     data = await request.get_data(cache=False)
-    action = served.thing.perform_action(name, loads(data) if data else None)
+    max_depth = app_state(current_app).options.limits.max_json_depth
+    action = served.thing.perform_action(name, loads(data, max_depth) if data else None)
     if w3c.is_synchronous(available.metadata):
         await action.done.wait()
         error = w3c.action_error(action)
@@ -161,7 +165,7 @@ def _stream(thing_id: int | None, kind: Kind, name: str | None) -> Response:
     served = state.resolve(thing_id)
     journal = served.journal
     stream, replay = journal.open(
-        kind, name, request.headers.get("Last-Event-ID"), state.options.max_websocket_queue
+        kind, name, request.headers.get("Last-Event-ID"), state.options.limits
     )
     body = journal.iterate(stream, replay, state.options.sse_keepalive)
     response = Response(body, content_type="text/event-stream", headers=SSE_HEADERS)
@@ -189,6 +193,11 @@ async def subscribe_event(name: str, thing_id: int | None = None) -> Response:
 async def subscribe_all_events(thing_id: int | None = None) -> Response:
     """subscribeallevents: every event, each named by event."""
     return _stream(thing_id, "event", None)
+
+
+def is_stream_path(path: str) -> bool:
+    """True for the URL of an SSE stream (``.../wot/sse/...``), which stays open."""
+    return _SSE_PATH.search(path) is not None
 
 
 def wants_problem_details() -> bool:

@@ -2,24 +2,30 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from quart import current_app, websocket
 
 from ..errors import BadRequest, NotFound, PayloadTooLarge, ThingtalkError
 from .hub import Session
+from .outbox import Outbox
 from .pump import pump
 from .state import ServedThing, app_state
 from .webthings import action_input
-from .wire import dumps, loads, websocket_error
+from .wire import MAX_JSON_DEPTH, dumps, loads, websocket_error
+
+log = logging.getLogger(__name__)
 
 # Close code (RFC 6455) 1008: policy violation (no such thing).
 CLOSE_NO_THING = 1008
 
 
-async def handle_message(served: ServedThing, session: Session, raw: str | bytes) -> None:
+async def handle_message(
+    served: ServedThing, session: Session, raw: str | bytes, max_depth: int = MAX_JSON_DEPTH
+) -> None:
     """Apply one client message; raise an :class:`ThingtalkError` for a bad one."""
-    message = loads(raw)
+    message = loads(raw, max_depth)
     if not isinstance(message, dict) or not isinstance(message.get("data"), dict):
         raise BadRequest('expected {"messageType": ..., "data": {...}}')
     kind, data = message.get("messageType"), message["data"]
@@ -43,18 +49,6 @@ async def handle_message(served: ServedThing, session: Session, raw: str | bytes
         raise BadRequest(f"unknown messageType {kind!r}; expected {expected}")
 
 
-async def _receive(served: ServedThing, session: Session, limit: int) -> None:
-    while True:
-        raw = await websocket.receive()
-        try:
-            if len(raw) > limit:
-                raise PayloadTooLarge(f"message of {len(raw)} bytes; the limit is {limit}")
-            await handle_message(served, session, raw)
-        except ThingtalkError as error:
-            # A broken frame gets an error message; the socket stays open and usable.
-            session.offer(dumps(websocket_error(error)).decode())
-
-
 async def serve(thing_id: int | None = None) -> None:
     """Serve one WebThings websocket client of a thing until it leaves."""
     state = app_state(current_app)
@@ -63,13 +57,29 @@ async def serve(thing_id: int | None = None) -> None:
     except NotFound:
         await websocket.close(CLOSE_NO_THING)
         return
-    session = Session(state.options.max_websocket_queue)
+    limits = state.options.limits
+    size_limit = state.options.max_body_size
+    session = Session(Outbox(limits.max_queued, limits.max_queued_bytes, limits.max_replies))
+
+    async def handle(raw: str | bytes) -> None:
+        try:
+            if len(raw) > size_limit:
+                raise PayloadTooLarge(f"message of {len(raw)} bytes; the limit is {size_limit}")
+            await handle_message(served, session, raw, limits.max_json_depth)
+        except ThingtalkError as error:
+            # A broken frame gets an error message; the socket stays open and usable.
+            session.outbox.put_reply(dumps(websocket_error(error)).decode())
+        except Exception:
+            # A device that failed (a bug, not the client's doing) must not end the socket.
+            log.exception("websocket message to %r failed", served.thing)
+            failed = ThingtalkError("the thing failed to carry out the message")
+            session.outbox.put_reply(dumps(websocket_error(failed)).decode())
+
     # Joined before the handshake completes: a client hears every change made after it
     # sees the socket open (what it missed before is in the REST state).
     served.hub.join(session)
     try:
         await websocket.accept()
-        receive = _receive(served, session, state.options.max_body_size)
-        await pump(receive, session.queue, session.overflowed, state.stopping, session.mark_sent)
+        await pump(handle, session.outbox, limits, state.stopping, session.mark)
     finally:
         served.hub.leave(session)

@@ -35,7 +35,7 @@ async def read_json() -> Any:
     data = await request.get_data(cache=False)
     if not data:
         raise BadRequest("the request needs a JSON body")
-    return loads(data)
+    return loads(data, app_state(current_app).options.limits.max_json_depth)
 
 
 def action_input(name: str, request_body: Any) -> Any:
@@ -105,10 +105,11 @@ async def post_action(thing_id: int | None = None, name: str | None = None) -> R
     key, body = _one_entry(await read_json(), "action")
     if name is not None and key != name:
         raise BadRequest(f"the body names action {key!r} but the URL names {name!r}")
+    behind = served.hub.backlogged()
     action = served.thing.perform_action(key, action_input(key, body))
     description = action_description(action, served.href_prefix)  # as created
     # Websocket subscribers hear `created` before the client hears the answer to its POST.
-    await served.hub.flush()
+    await served.hub.flush(behind)
     response = json_response(description, 201)
     response.headers["Location"] = description[key]["href"]
     return response

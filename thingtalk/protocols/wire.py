@@ -11,6 +11,7 @@ from quart import Response
 
 from ..descriptions.errors import error_body as error_body  # re-exported: one body everywhere
 from ..errors import BadRequest, ThingtalkError
+from ..limits import Limits
 
 JSON = "application/json"
 PROBLEM_JSON = "application/problem+json"
@@ -27,12 +28,50 @@ def dumps(obj: Any) -> bytes:
     return _encoder.encode(obj)
 
 
-def loads(data: bytes | str) -> Any:
-    """Decode JSON, or raise :class:`BadRequest` saying why."""
+#: How deeply arrays and objects may nest in a client's JSON (``[[1]]`` is 2 deep).
+MAX_JSON_DEPTH = Limits.max_json_depth
+
+
+def loads(data: bytes | str, max_depth: int = MAX_JSON_DEPTH) -> Any:
+    """Decode JSON, or raise :class:`BadRequest` saying why.
+
+    Refused: malformed JSON, bytes that are not UTF-8 (in a string, a key, an overlong
+    sequence) and anything nested deeper than ``max_depth``, which the validators and every
+    other walk over the value would otherwise have to recurse through.
+    """
     try:
-        return _decoder.decode(data)
+        value = _decoder.decode(data)
     except msgspec.DecodeError as exc:
         raise BadRequest(f"malformed JSON: {exc}") from None
+    except UnicodeDecodeError:
+        raise BadRequest("the JSON is not valid UTF-8") from None
+    except RecursionError:
+        # msgspec bounds its own recursion; a body this deep is far beyond max_depth anyway.
+        raise BadRequest(f"JSON nested deeper than {max_depth} levels") from None
+    if _openings(data) > max_depth and _deeper_than(value, max_depth):
+        raise BadRequest(f"JSON nested deeper than {max_depth} levels")
+    return value
+
+
+def _openings(data: bytes | str) -> int:
+    # An upper bound of the depth, counted in C: most bodies need no walk at all.
+    if isinstance(data, str):
+        return data.count("[") + data.count("{")
+    return data.count(b"[") + data.count(b"{")
+
+
+def _deeper_than(value: Any, limit: int) -> bool:
+    """True if ``value`` nests arrays/objects deeper than ``limit`` (a loop, not recursion)."""
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        item, level = stack.pop()
+        children = item.values() if isinstance(item, dict) else item
+        if not isinstance(item, dict | list):
+            continue
+        if level > limit:
+            return True
+        stack.extend((child, level + 1) for child in children if isinstance(child, dict | list))
+    return False
 
 
 def json_response(obj: Any, status: int = 200, content_type: str = JSON) -> Response:

@@ -15,6 +15,7 @@ RFC 9457 Problem Details form; a broken message gets one and the socket stays op
 from __future__ import annotations
 
 import asyncio
+import logging
 import uuid
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
@@ -24,6 +25,7 @@ from quart import current_app, websocket
 from ..descriptions import w3c
 from ..errors import BadRequest, NotFound, PayloadTooLarge, ThingtalkError
 from ..timestamp import timestamp
+from .outbox import Outbox
 from .pump import pump
 from .state import AppState, ServedThing, app_state
 from .wire import dumps, loads, problem_details
@@ -33,6 +35,8 @@ if TYPE_CHECKING:
     from ..event import Event
     from ..property import Property
     from ..thing import Thing
+
+log = logging.getLogger(__name__)
 
 SUBPROTOCOL = w3c.WTP_SUBPROTOCOL
 ERROR_TYPES = "https://w3c.github.io/web-thing-protocol/errors#"
@@ -83,7 +87,7 @@ class _Watcher:
         subscription = self.properties.get(prop.name)
         if subscription is not None:
             operation, correlation = subscription
-            self.connection.send(
+            message = self.connection.message(
                 self.served,
                 "notification",
                 operation,
@@ -91,6 +95,8 @@ class _Watcher:
                 name=prop.name,
                 value=prop.value.last_value,
             )
+            # State, not history: a connection behind gets the latest value of each property.
+            self.connection.outbox.put_state((self.served.thing.id, prop.name), message)
 
     def action_changed(self, thing: Thing, action: Action) -> None:
         """Action progress is queried, not pushed, in this protocol."""
@@ -103,7 +109,10 @@ class _Watcher:
             members: dict[str, Any] = {"name": event.name}
             if event.data is not None:
                 members["data"] = event.data
-            self.connection.send(self.served, "notification", operation, correlation, **members)
+            message = self.connection.message(
+                self.served, "notification", operation, correlation, **members
+            )
+            self.connection.outbox.put(message)
 
 
 Handler = Callable[["Connection", ServedThing, dict[str, Any]], Awaitable[None]]
@@ -115,22 +124,24 @@ class Connection:
     def __init__(self, state: AppState, default: ServedThing) -> None:
         self.state = state
         self.default = default
-        self.queue: asyncio.Queue[str] = asyncio.Queue(state.options.max_websocket_queue)
-        self.overflowed = asyncio.Event()
+        limits = state.options.limits
+        self.outbox: Outbox[str] = Outbox(
+            limits.max_queued, limits.max_queued_bytes, limits.max_replies
+        )
         self.watchers: dict[int, _Watcher] = {}
         self.tasks: set[asyncio.Task[None]] = set()
 
     # -- sending ------------------------------------------------------------------
 
-    def send(
+    def message(
         self,
         served: ServedThing,
         message_type: str,
         operation: str | None,
         correlation: str | None,
         **members: Any,
-    ) -> None:
-        """Queue a message; a client too slow to keep up is dropped, not the server's memory."""
+    ) -> str:
+        """A message of this protocol, encoded."""
         message: dict[str, Any] = {
             "thingID": served.thing.id,
             "messageID": str(uuid.uuid4()),
@@ -141,21 +152,20 @@ class Connection:
         }
         if correlation is not None:
             message["correlationID"] = correlation
-        try:
-            self.queue.put_nowait(dumps(message).decode())
-        except asyncio.QueueFull:
-            self.overflowed.set()
+        return dumps(message).decode()
 
     def respond(self, served: ServedThing, request: dict[str, Any], **members: Any) -> None:
-        """Queue the response to ``request``."""
+        """Queue the response to ``request`` (never dropped: the socket waits for room)."""
         correlation = request.get("correlationID")
-        self.send(
+        operation = request.get("operation")
+        message = self.message(
             served,
             "response",
-            request.get("operation"),
+            operation if isinstance(operation, str) else None,
             correlation if isinstance(correlation, str) else None,
             **members,
         )
+        self.outbox.put_reply(message)
 
     def fail(self, served: ServedThing, request: Any, error: ThingtalkError) -> None:
         """Queue an error response to ``request`` (which may be malformed)."""
@@ -187,8 +197,11 @@ class Connection:
         """Carry out one request; answer malformed or failing ones with an error response."""
         served = self.default
         message: Any = None
+        limit = self.state.options.max_body_size
         try:
-            message = loads(raw)
+            if len(raw) > limit:
+                raise PayloadTooLarge(f"message of {len(raw)} bytes; the limit is {limit}")
+            message = loads(raw, self.state.options.limits.max_json_depth)
             if not isinstance(message, dict):
                 raise BadRequest("a message must be a JSON object")
             served = self.resolve(message.get("thingID"))
@@ -200,6 +213,10 @@ class Connection:
             await handler(self, served, message)
         except ThingtalkError as error:
             self.fail(served, message, error)
+        except Exception:
+            # A device that failed (a bug, not the client's doing) must not end the socket.
+            log.exception("web thing protocol request to %r failed", served.thing)
+            self.fail(served, message, ThingtalkError("the thing failed to carry out the request"))
 
     def spawn(self, coro: Awaitable[None]) -> None:
         """Run ``coro`` as a task the connection keeps and cancels when it closes."""
@@ -404,16 +421,6 @@ HANDLERS: dict[str, Handler] = {
 # -- the socket -----------------------------------------------------------------------
 
 
-async def _receive(connection: Connection, limit: int) -> None:
-    while True:
-        raw = await websocket.receive()
-        if len(raw) > limit:
-            error = PayloadTooLarge(f"message of {len(raw)} bytes; the limit is {limit}")
-            connection.fail(connection.default, None, error)
-            continue
-        await connection.handle(raw)
-
-
 async def serve(thing_id: int | None = None) -> None:
     """Serve one ``webthingprotocol`` client until it leaves."""
     state = app_state(current_app)
@@ -425,7 +432,6 @@ async def serve(thing_id: int | None = None) -> None:
     await websocket.accept(subprotocol=SUBPROTOCOL)
     connection = Connection(state, served)
     try:
-        receive = _receive(connection, state.options.max_body_size)
-        await pump(receive, connection.queue, connection.overflowed, state.stopping)
+        await pump(connection.handle, connection.outbox, state.options.limits, state.stopping)
     finally:
         await connection.close()

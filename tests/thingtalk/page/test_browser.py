@@ -156,13 +156,13 @@ def test_the_page_reconnects_after_the_socket_drops(
     page: Any, served: Served, problems: Problems
 ) -> None:
     card = open_thing(page, served, "/0")
-    # Close the page's socket from the server side by dropping its session.
+    # Close the page's socket from the server side by closing its session's outbox.
     app = served.server.app
     assert app is not None
     hub = app.extensions["thingtalk"].served[0].hub
     sessions = list(hub.sessions)
     assert sessions
-    served.call(_overflow(sessions))
+    served.call(_drop(sessions))
     expect(card.get_by_role("status")).to_have_text(re.compile("Offline|Connecting"))
     expect(card.get_by_role("status")).to_have_text("Live")
     served.put("/0/properties/brightness", {"brightness": 12})
@@ -170,9 +170,9 @@ def test_the_page_reconnects_after_the_socket_drops(
     problems.clear()  # the browser logs the dropped socket; that is the point here
 
 
-async def _overflow(sessions: list[Any]) -> None:
+async def _drop(sessions: list[Any]) -> None:
     for session in sessions:
-        session.overflowed.set()
+        session.outbox.close()
 
 
 @pytest.mark.parametrize("served", [True], ids=["single"], indirect=True)

@@ -38,12 +38,15 @@ async def test_client_vanishing_mid_stream_does_not_break_others(
         await eventually(lambda: len(hub.sessions) == 2)
         for value in range(0, 20):
             await thing.sync_property("brightness", value)
-        assert json.loads(await leaves.recv())["data"] == {"brightness": 0}
+        # Property status is state: a subscriber behind gets the latest value, not each one.
+        assert json.loads(await leaves.recv())["data"] == {"brightness": 19}
         leaves.transport.abort()  # gone without a closing handshake, messages in flight
         for value in range(20, 60):
             await thing.sync_property("brightness", value)
-        heard = [json.loads(await asyncio.wait_for(stays.recv(), 5)) for _ in range(60)]
-        assert [m["data"]["brightness"] for m in heard] == list(range(60))
+        heard = [json.loads(await asyncio.wait_for(stays.recv(), 5))["data"]["brightness"]]
+        while heard[-1] != 59:
+            heard.append(json.loads(await asyncio.wait_for(stays.recv(), 5))["data"]["brightness"])
+        assert heard == sorted(set(heard))  # in order, none twice
         await eventually(lambda: len(hub.sessions) == 1)
 
         async with httpx.AsyncClient(base_url=url) as http:

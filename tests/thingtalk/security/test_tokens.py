@@ -13,8 +13,8 @@ import httpx
 import pytest
 import websockets
 from quart import Quart
+from quart import typing as quart_typing
 from quart.testing.connections import WebsocketResponseError
-from quart.typing import TestClientProtocol
 from websockets.typing import Subprotocol
 
 from tests.support import lamp_class, serving, started
@@ -95,7 +95,7 @@ def body_for(path: str) -> Any:
 
 
 async def attempt(
-    client: TestClientProtocol, method: str, path: str, headers: dict[str, str]
+    client: quart_typing.TestClientProtocol, method: str, path: str, headers: dict[str, str]
 ) -> Any:
     kwargs: dict[str, Any] = {"headers": {"Host": HOST, **headers}}
     if method in ("PUT", "POST"):
@@ -103,7 +103,7 @@ async def attempt(
     return await client.open(path, method=method, **kwargs)
 
 
-async def lamp(client: TestClientProtocol) -> Any:
+async def lamp(client: quart_typing.TestClientProtocol) -> Any:
     return await (await client.get("/0/properties", headers=BEARER)).get_json()
 
 
