@@ -11,6 +11,7 @@ import argparse
 import asyncio
 import importlib.util
 import json
+import os
 import shlex
 import statistics
 import sys
@@ -20,9 +21,10 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any, TypeVar
 
-from . import fanout, http_load
-from .report import render, targets
-from .servers import PATH, Server
+from . import fanout, http_load, webthing_env
+from .idle import appliance_wakeups, wakeups_per_s
+from .report import all_targets, render
+from .servers import PATH, Server, pin_cores
 
 LAMP_CMD = (
     f"{sys.executable} examples/single_thing.py --host 127.0.0.1 --port {{port}} --no-discovery"
@@ -64,10 +66,25 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--startups", type=int, help="start-ups to time, median shown (default 3)")
     parser.add_argument("--lamp-cmd", default=LAMP_CMD, help="the lamp's command ({port})")
     parser.add_argument("--bare-cmd", default=BARE_CMD, help="the bare endpoint's command ({port})")
+    parser.add_argument(
+        "--webthing-cmd",
+        help="webthing-python's lamp command ({port}); default: bench/webthing_lamp.py in the "
+        "venv the bench makes (bench/.venv-webthing, pip install webthing==0.15.0)",
+    )
+    parser.add_argument(
+        "--no-webthing", action="store_true", help="leave webthing-python out of the run"
+    )
+    parser.add_argument(
+        "--idle", type=float, help="seconds to count idle wakeups over (default 10, quick 2)"
+    )
+    parser.add_argument(
+        "--no-pin", action="store_true", help="do not pin servers and load generator to cores"
+    )
     args = parser.parse_args(argv)
     args.duration = args.duration or (1.0 if args.quick else 5.0)
     args.rounds = args.rounds or (10 if args.quick else 100)
     args.startups = args.startups or (1 if args.quick else 3)
+    args.idle = args.idle or (2.0 if args.quick else 10.0)
     args.warmup = min(1.0, args.duration)
     return args
 
@@ -113,20 +130,42 @@ def start(server: Server, times: int) -> None:
 def main(argv: list[str] | None = None) -> int:
     """Run the bench; 0 when it ran (targets missed are reported, not failed)."""
     args = parse_args(argv)
+    server_core, client_core = (None, None) if args.no_pin else pin_cores()
     load, client = choose_client(args)
     print(f"HTTP load: {client}", flush=True)
+    commands = {"bare": args.bare_cmd, "lamp": args.lamp_cmd}
+    webthing_note = "left out (--no-webthing)"
+    if not args.no_webthing:
+        if args.webthing_cmd:
+            commands["webthing"], webthing_note = args.webthing_cmd, "--webthing-cmd"
+        else:
+            python, webthing_note = webthing_env.ensure_webthing()
+            if python:
+                commands["webthing"] = webthing_env.command(python)
+            else:
+                print(f"\n*** webthing-python LEFT OUT: {webthing_note} ***\n", flush=True)
+    print(f"webthing-python: {webthing_note}", flush=True)
+    if server_core is not None:
+        print(f"servers pinned to CPU {server_core}, load generator to CPU {client_core}")
     servers = {
-        "bare": Server("bare", shlex.split(args.bare_cmd)),
-        "lamp": Server("lamp", shlex.split(args.lamp_cmd)),
+        name: Server(name, shlex.split(command), core=server_core)
+        for name, command in commands.items()
     }
     results: dict[str, Any] = {
         "meta": {
             "client": client,
+            "servers": list(servers),
+            "commands": {k: v.replace(sys.executable, "python") for k, v in commands.items()},
             "lamp_cmd": args.lamp_cmd.replace(sys.executable, "python"),
             "bare_cmd": args.bare_cmd.replace(sys.executable, "python"),
+            "webthing": webthing_note,
+            "pinned": None
+            if server_core is None
+            else {"servers": server_core, "load": client_core},
             "path": PATH,
             "duration_s": args.duration,
             "quick": args.quick,
+            "load_average": list(os.getloadavg()),
             "time": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         },
         "http": [],
@@ -141,11 +180,14 @@ def main(argv: list[str] | None = None) -> int:
             load(urls[name], "GET", 32, args.warmup)
             load(urls[name], "PUT", 32, args.warmup)
         time.sleep(1.0)  # idle: let the warm-up's garbage go
-        for name, server in servers.items():
+        print(f"  idle wakeups over {args.idle:g} s ...", flush=True)
+        idle = wakeups_per_s([s.pid for s in servers.values()], args.idle)
+        for (name, server), wakeups in zip(servers.items(), idle, strict=True):
             results["process"][name] = {
                 "startup_ms": statistics.median(server.startup_s) * 1000,
                 "startup_all_ms": [s * 1000 for s in server.startup_s],
                 "idle_rss_kib": server.rss_kib(),
+                "idle_wakeups_per_s": wakeups,
             }
         for method in ("GET", "PUT"):
             for connections in _counts(args.connections):
@@ -165,18 +207,30 @@ def main(argv: list[str] | None = None) -> int:
                             row[name] = result
                 results["http"].append(row)
         for count in _counts(args.subscribers):
-            print(f"  fan-out to {count} subscribers ...", flush=True)
-            spread = run_async(fanout.fanout(servers["lamp"].port, count, args.rounds))
-            results["fanout"].append(asdict(spread))
+            row = {"subscribers": count}
+            for name in ("lamp", "webthing"):
+                if name not in servers:
+                    continue
+                print(f"  fan-out to {count} subscribers {name} ...", flush=True)
+                cpu = servers[name].cpu_s()
+                spread = asdict(run_async(fanout.fanout(servers[name].port, count, args.rounds)))
+                used = servers[name].cpu_s() - cpu
+                spread["cpu_us_per_change_per_subscriber"] = used / (args.rounds * count) * 1e6
+                row[name] = spread
+            # the lamp's figures stay at the top level, as before
+            results["fanout"].append({**row["lamp"], **row})
         for name, server in servers.items():
             results["process"][name]["loaded_rss_kib"] = server.rss_kib()
     finally:
         for server in servers.values():
             server.stop()
+    print(f"  the appliance's idle wakeups over {args.idle:g} s ...", flush=True)
+    results["appliance"] = appliance_wakeups(args.idle, core=server_core)
     results["targets"] = [
         {"target": name, "measured": measured, "met": met}
-        for name, measured, met in targets(results)
+        for name, measured, met in all_targets(results)
     ]
+    results["meta"]["load_average_after"] = list(os.getloadavg())
     print()
     print(render(results))
     if args.json:

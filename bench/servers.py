@@ -22,6 +22,18 @@ def free_port() -> int:
         return port
 
 
+def pin_cores() -> tuple[int | None, int | None]:
+    """Pin this process (and so the load generators it starts) to the last CPU.
+
+    Returns (the CPU for servers, the CPU for the load), or (None, None) on a single CPU.
+    """
+    cpus = sorted(os.sched_getaffinity(0))
+    if len(cpus) < 2:
+        return None, None
+    os.sched_setaffinity(0, {cpus[-1]})
+    return cpus[0], cpus[-1]
+
+
 def http_status(port: int, path: str = PATH, timeout: float = 1.0) -> int | None:
     """The status of ``GET path`` on loopback, or None when nothing answers yet."""
     try:
@@ -38,8 +50,11 @@ def http_status(port: int, path: str = PATH, timeout: float = 1.0) -> int | None
 class Server:
     """One server process: ``command`` is a list with ``{port}`` placeholders."""
 
-    def __init__(self, name: str, command: list[str], ready_path: str = PATH) -> None:
+    def __init__(
+        self, name: str, command: list[str], ready_path: str = PATH, core: int | None = None
+    ) -> None:
         self.name = name
+        self.core = core  # the CPU the process is pinned to, None for any
         self.template = command
         self.ready_path = ready_path  # answers 200 once the server is up
         self.port = 0
@@ -58,8 +73,14 @@ class Server:
         self.port = free_port()
         command = [part.format(port=self.port) for part in self.template]
         started = time.perf_counter()
+        core = self.core
         self.process = subprocess.Popen(
-            command, cwd=ROOT, stdout=self.log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
+            command,
+            cwd=ROOT,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            preexec_fn=None if core is None else lambda: os.sched_setaffinity(0, {core}),
         )
         while time.perf_counter() - started < timeout:
             if http_status(self.port, self.ready_path) == 200:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from collections.abc import Generator
 
+import jsonschema  # noqa: F401  # first, with its format libraries (thingtalk.validation)
 import pytest
 
 

@@ -149,6 +149,7 @@ class WebThingServer:
         precise_event_times: bool = False,
         ssl_options: Mapping[str, Any] | None = None,
         limits: Limits | None = None,
+        lean: bool = True,
     ) -> None:
         if isinstance(things, asyncio.AbstractEventLoop):
             # The seed's `WebThingServer(loop, Light)`: the things live on the loop that
@@ -205,6 +206,7 @@ class WebThingServer:
             strict_input_schemas=strict_input_schemas,
             precise_event_times=precise_event_times,
             limits=self.limits,
+            lean=lean,
         )
         self.app: Quart | None = None
         self.advertiser: Any = None

@@ -2,14 +2,35 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator, Mapping
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from jsonschema import Draft7Validator, validators
-from jsonschema.exceptions import SchemaError, ValidationError
+# jsonschema imports, when installed, the optional libraries its FormatChecker uses (the
+# ``format-nongpl`` extra, a development dependency here): rfc3987-syntax alone builds a Lark
+# grammar at import, about 1.5 s and 15 MiB. Values are never checked against ``format`` here
+# (a Thing's schemas use no FormatChecker), so unless something imported jsonschema first,
+# those libraries are hidden while it loads: its FormatChecker then lacks the formats they
+# provide. Code that needs them imports jsonschema before thingtalk.
+_FORMAT_LIBRARIES = (
+    "fqdn", "idna", "rfc3987", "rfc3986_validator", "rfc3987_syntax", "rfc3339_validator",
+    "webcolors", "jsonpointer", "uri_template", "isoduration",
+)  # fmt: skip
+_hidden = [] if "jsonschema" in sys.modules else [
+    name for name in _FORMAT_LIBRARIES if name not in sys.modules
+]  # fmt: skip
+for _name in _hidden:
+    sys.modules[_name] = None  # type: ignore[assignment]  # import raises ImportError
+try:
+    from jsonschema import Draft7Validator, validators
+    from jsonschema.exceptions import SchemaError, ValidationError
+finally:
+    for _name in _hidden:
+        if sys.modules.get(_name, 0) is None:
+            del sys.modules[_name]
 
-from .errors import InvalidValue
+from .errors import InvalidValue  # noqa: E402
 
 # Keys of a WebThings/W3C data schema that are annotations, not constraints. jsonschema
 # ignores unknown keywords, so they need no stripping; `readOnly` is enforced by the

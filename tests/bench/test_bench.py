@@ -30,7 +30,7 @@ def test_quick_run_measures_everything(tmp_path: Path) -> None:
     for name in ("bare", "lamp"):
         assert results["process"][name]["idle_rss_kib"] > 0
         assert results["process"][name]["startup_ms"] > 0
-    assert len(results["targets"]) == 4
+    assert len(results["targets"]) >= 4
 
 
 def test_the_mqtt_bench_runs(tmp_path: Path) -> None:

@@ -16,6 +16,7 @@ from ..things import ThingsCollection
 from . import page, sockets, w3c, webthings
 from .asgi import FrontDoor
 from .hosts import HostCheck
+from .lean import Lean
 from .limits import ConnectionLimits
 from .pump import BoundedWebsocketConnection
 from .security import PUBLIC_ENDPOINTS, Security
@@ -95,6 +96,8 @@ def create_app(
 
     host_check = None if allowed_hosts is None else HostCheck(allowed_hosts)
     inner: Any = app.asgi_app
+    if options.lean:  # the hot requests skip Quart's machinery (protocols/lean.py)
+        inner = Lean(app, inner, state)
     for middleware in middlewares:
         inner = middleware(inner)
     inner = ConnectionLimits(inner, options.limits, w3c.is_stream_path)

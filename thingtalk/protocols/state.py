@@ -55,6 +55,7 @@ class Options:
     # The WebThings dialect as the WebThings gateway needs it (see WebThingServer).
     strict_input_schemas: bool = False
     precise_event_times: bool = False
+    lean: bool = True  # answer the hot requests without Quart's machinery (protocols/lean.py)
 
 
 @dataclass(eq=False)

@@ -8,8 +8,10 @@ from quart import Blueprint, Response, current_app, request
 
 from ..descriptions.webthings import action_description, event_description, thing_description
 from ..errors import BadRequest
+from . import operations
+from .operations import one_entry as _one_entry
 from .state import AppState, ServedThing, app_state, origins
-from .wire import JSON, dumps, json_response, loads
+from .wire import JSON, json_response, loads
 
 Routes = list[tuple[str, str, Any, list[str]]]
 
@@ -34,12 +36,6 @@ async def read_json() -> Any:
     if not data:
         raise BadRequest("the request needs a JSON body")
     return loads(data, app_state(current_app).options.limits.max_json_depth)
-
-
-def _one_entry(body: Any, what: str) -> tuple[str, Any]:
-    if not isinstance(body, dict) or len(body) != 1:
-        raise BadRequest(f'expected a JSON object with exactly one {what}, like {{"name": ...}}')
-    return next(iter(body.items()))
 
 
 def action_input(name: str, request_body: Any) -> Any:
@@ -74,25 +70,21 @@ async def get_thing(thing_id: int | None = None) -> Response:
 
 async def get_properties(thing_id: int | None = None) -> Response:
     """All property values."""
-    thing = app_state(current_app).resolve(thing_id).thing
-    return json_response(thing.get_properties())
+    return Response(operations.read_properties(app_state(current_app), thing_id), content_type=JSON)
 
 
 async def get_property(name: str, thing_id: int | None = None) -> Response:
     """``{name: value}``."""
-    thing = app_state(current_app).resolve(thing_id).thing
-    return Response(dumps({name: thing.get_property(name)}), content_type=JSON)
+    body = operations.read_property(app_state(current_app), thing_id, name)
+    return Response(body, content_type=JSON)
 
 
 async def put_property(name: str, thing_id: int | None = None) -> Response:
     """Set a property from ``{name: value}``; answers with the value it now has."""
-    thing = app_state(current_app).resolve(thing_id).thing
-    prop = thing.find_property(name)
-    key, value = _one_entry(await read_json(), "property")
-    if key != name:
-        raise BadRequest(f"the body names property {key!r} but the URL names {name!r}")
-    await thing.set_property(name, value)
-    return json_response({name: prop.get_value()})
+    state = app_state(current_app)
+    state.resolve(thing_id).thing.find_property(name)  # a 404 before the body is read
+    data = await request.get_data(cache=False)
+    return Response(await operations.write_property(state, thing_id, name, data), content_type=JSON)
 
 
 async def get_actions(thing_id: int | None = None, name: str | None = None) -> Response:

@@ -140,3 +140,16 @@ async def real_socket(url: str, **kwargs: Any) -> AsyncIterator[Socket]:
 @pytest.fixture
 def port() -> int:
     return free_port()
+
+
+# -- the two entrances of the hot requests: the lean router (the default) and Quart alone --
+
+
+@pytest.fixture(params=["lean", "quart"])
+def entrance(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Run a test through the lean router and again with every request going through Quart."""
+    if request.param == "quart":
+        from thingtalk.protocols import app
+
+        monkeypatch.setattr(app, "Lean", lambda quart, inner, state: inner)
+    return str(request.param)

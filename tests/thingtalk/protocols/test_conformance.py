@@ -27,6 +27,9 @@ from .conftest import (
     real_socket,
 )
 
+# Every test here runs through the lean router and through Quart alone.
+pytestmark = pytest.mark.usefixtures("entrance")
+
 Http = Callable[..., Any]
 OpenSocket = Callable[[str], contextlib.AbstractAsyncContextManager[Socket]]
 

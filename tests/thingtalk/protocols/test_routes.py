@@ -13,6 +13,8 @@ from tests.support import eventually, lamp_server, started
 
 from .conftest import TIMESTAMP, multiple_server
 
+# Every test here runs through the lean router and through Quart alone.
+pytestmark = pytest.mark.usefixtures("entrance")
 FADE = {"fade": {"input": {"brightness": 80, "duration": 1}}}
 
 
