@@ -84,7 +84,7 @@ def probe(name: str, workdir: Path) -> dict[str, Any]:
         env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"},
         capture_output=True,
         text=True,
-        timeout=60,
+        timeout=300,
     )
     assert result.returncode == 0, f"importing {name} failed:\n{result.stderr}"
     *printed, report = result.stdout.splitlines()

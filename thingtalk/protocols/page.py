@@ -7,12 +7,13 @@ is served by the server itself (no CDN: a device may have no internet).
 
 from __future__ import annotations
 
+import hashlib
 import html
 import posixpath
 from pathlib import Path
 from urllib.parse import quote
 
-from quart import Blueprint, Response, current_app, request, send_from_directory
+from quart import Blueprint, Response, current_app, request
 
 from ..errors import NotFound
 from .asgi import SENT_PATH_KEY
@@ -20,7 +21,11 @@ from .state import AppState, ServedThing, app_state
 
 HTML = "text/html"
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
-ASSETS = frozenset({"page.js", "page.css", "icon.svg"})
+ASSETS = {
+    "page.js": "text/javascript; charset=utf-8",
+    "page.css": "text/css; charset=utf-8",
+    "icon.svg": "image/svg+xml",
+}
 ASSET_PREFIX = "/_page"
 
 # The page needs nothing from elsewhere; saying so keeps injected content from loading any.
@@ -155,7 +160,12 @@ async def asset(filename: str) -> Response:
     """One of the page's static files."""
     if filename not in ASSETS:
         raise NotFound(f"no page asset {filename!r}")
-    response = await send_from_directory(STATIC_DIR, filename)
+    # Read whole (a few KiB) rather than streamed from an open file: a client that leaves
+    # before the body went out (or a server that stops) leaves no file open behind.
+    body = (STATIC_DIR / filename).read_bytes()
+    response = Response(body, content_type=ASSETS[filename])
+    response.set_etag(hashlib.sha256(body).hexdigest()[:32])
+    await response.make_conditional(request)  # 304 for a matching If-None-Match
     # Revalidated each time (ETag): an upgraded server never runs yesterday's script.
     response.headers["Cache-Control"] = "no-cache"
     response.headers["X-Content-Type-Options"] = "nosniff"

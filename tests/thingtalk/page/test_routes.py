@@ -93,6 +93,8 @@ async def test_the_static_files_are_served(app: Quart, name: str, mimetype: str)
     assert response.headers["Cache-Control"] == "no-cache"
     assert response.headers.get("ETag")
     assert len(await response.get_data()) > 0
+    again = await get(app, f"/_page/{name}", None, **{"If-None-Match": response.headers["ETag"]})
+    assert again.status_code == 304
 
 
 @pytest.mark.parametrize("name", ["missing.js", "..%2Fpage.py", "%2e%2e"])
