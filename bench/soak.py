@@ -169,7 +169,10 @@ class SseWatcher(Watcher):
     """An SSE observer of the brightness (``wot/sse/properties/brightness``)."""
 
     def _parse(self, now: float) -> None:
-        # Each event is one chunk of the chunked body; values are the `data:` lines.
+        # Each event is one chunk of the chunked body; values are the `data:` lines. The last
+        # chunk (size 0) means the server ended the stream: dropped, as a closed socket is.
+        if b"\r\n0\r\n\r\n" in self.buffer:
+            self.closed = True
         end = self.buffer.rfind(b"\n\n")
         if end < 0:
             return

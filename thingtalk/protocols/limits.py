@@ -11,6 +11,7 @@ descriptors free for them, so the page and the API stay reachable whatever the s
 from __future__ import annotations
 
 import logging
+import time
 from collections import Counter
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any, Literal
@@ -30,6 +31,8 @@ Kind = Literal["websocket", "stream"]
 
 #: Seconds a refused client is told to wait before trying again.
 RETRY_AFTER = 5
+#: Seconds between two log lines about refused connections.
+LOG_INTERVAL = 10.0
 
 
 class ConnectionLimits:
@@ -44,6 +47,8 @@ class ConnectionLimits:
         self.is_stream = is_stream
         self.open: dict[Kind, int] = {"websocket": 0, "stream": 0}
         self.by_client: dict[Kind, Counter[str]] = {"websocket": Counter(), "stream": Counter()}
+        self._logged = -LOG_INTERVAL
+        self._refused = 0
 
     def _kind(self, scope: Scope) -> Kind | None:
         if scope["type"] == "websocket":
@@ -67,6 +72,14 @@ class ConnectionLimits:
             return Unavailable(f"{total} {what} are open, the most this server takes")
         return None
 
+    def _log(self, refused: Unavailable) -> None:
+        # A client hammering a cap must not flood the journal: one line per interval.
+        now = time.monotonic()
+        self._refused += 1
+        if now - self._logged >= LOG_INTERVAL:
+            log.warning("refused %d connection(s), the last: %s", self._refused, refused.message)
+            self._logged, self._refused = now, 0
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = self._kind(scope)
         if kind is None:
@@ -75,7 +88,7 @@ class ConnectionLimits:
         client = str((scope.get("client") or ("local",))[0])
         refused = self.refusal(kind, client)
         if refused is not None:
-            log.warning("refused a connection: %s", refused.message)
+            self._log(refused)
             await _refuse(scope, receive, send, refused)
             return
         self.open[kind] += 1

@@ -105,18 +105,18 @@ async def test_a_burst_from_one_client_drops_no_other_subscriber() -> None:
 
 async def test_a_flood_is_paced_and_other_clients_get_their_turn() -> None:
     async with (
-        counter_served(message_rate=100, message_burst=10) as (thing, _, base),
+        counter_served(message_rate=40, message_burst=10) as (thing, _, base),
         websockets.connect(ws_url(base), max_queue=None) as flooder,
         httpx.AsyncClient(base_url=base) as http,
     ):
-        for count in range(1, 201):
+        for count in range(1, 121):
             await flooder.send(SET.format(count))
-        # The flood is handled 100 a second; another client is answered meanwhile.
+        # The flood is handled 40 a second (3 s at least); another client is answered meanwhile.
         response = await http.put("/properties/other", json={"other": 7})
         assert response.json() == {"other": 7}
-        assert thing.get_property("count") < 200
+        assert thing.get_property("count") < 120
         # And the flooder was slowed, not refused: every message is handled.
-        await eventually(lambda: thing.get_property("count") == 200, 30)
+        await eventually(lambda: thing.get_property("count") == 120, 30)
 
 
 async def test_a_subscriber_that_stops_reading_is_closed_with_1013() -> None:
@@ -160,7 +160,8 @@ async def _next_count(ws: Any) -> int:
 
 async def test_a_slow_subscriber_gets_the_latest_values_and_stays() -> None:
     async with (
-        counter_served(subscriber_deadline=1.0) as (thing, served, base),
+        # A deadline far longer than the test pauses the reader: it is slow, not stuck.
+        counter_served(subscriber_deadline=60.0) as (thing, served, base),
         raw_socket(port_of(base), receive_buffer=8192) as slow,
     ):
         await eventually(lambda: len(served.hub.sessions) == 1)

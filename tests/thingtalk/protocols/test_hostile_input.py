@@ -120,8 +120,13 @@ async def test_nesting_up_to_the_limit_is_judged_by_the_schema(client: QuartClie
 
 async def test_integral_floats_are_stored_served_and_sent_as_integers() -> None:
     server = lamp_server(host="127.0.0.1", port=free_port())
-    async with serving(server) as base, httpx.AsyncClient(base_url=base) as http:
+    async with (
+        serving(server) as base,
+        httpx.AsyncClient(base_url=base) as http,
+        http.stream("GET", "/wot/sse/properties/brightness") as sse,
+    ):
         ws_url = "ws" + base.removeprefix("http") + "/"
+        sse_lines = sse.aiter_lines()
         async with websockets.connect(ws_url) as subscriber:
             for method, path, body, expected in [
                 ("PUT", "/properties/brightness", b'{"brightness": 73.0}', 73),
@@ -135,6 +140,10 @@ async def test_integral_floats_are_stored_served_and_sent_as_integers() -> None:
                 assert served == b'{"brightness":%d}' % expected
                 heard = await asyncio.wait_for(subscriber.recv(), 5)
                 assert f'"brightness":{expected}}}' in heard
+                line = ""
+                while not line.startswith("data:"):
+                    line = await asyncio.wait_for(anext(sse_lines), 5)
+                assert line == f"data: {expected}"
             await subscriber.send('{"messageType":"setProperty","data":{"brightness":30.0}}')
             assert '"brightness":30}' in await asyncio.wait_for(subscriber.recv(), 5)
         async with websockets.connect(
