@@ -170,55 +170,16 @@ class Sensor(Thing):
         return self
 
 
-def prefix_proxy(prefix: str) -> Callable[[Any], Any]:
-    """A small reverse proxy that serves the app under ``prefix`` (as the WebThings gateway's
-    ``/proxy/<device-id>/`` does): requests outside the prefix get 404, the rest reach the
-    app with the prefix removed, HTTP and websockets alike."""
-
-    def factory(app: Any) -> Any:
-        async def proxy(scope: Any, receive: Any, send: Any) -> None:
-            if scope["type"] not in ("http", "websocket"):
-                await app(scope, receive, send)
-                return
-            path: str = scope["path"]
-            if path != prefix and not path.startswith(f"{prefix}/"):
-                if scope["type"] == "websocket":
-                    await receive()  # the handshake, refused
-                    await send({"type": "websocket.close", "code": 1008})
-                    return
-                body = f"not under {prefix}".encode()
-                await send(
-                    {
-                        "type": "http.response.start",
-                        "status": 404,
-                        "headers": [(b"content-type", b"text/plain")],
-                    }
-                )
-                await send({"type": "http.response.body", "body": body})
-                return
-            inner = path[len(prefix) :] or "/"
-            await app({**scope, "path": inner, "raw_path": inner.encode()}, receive, send)
-
-        return proxy
-
-    return factory
-
-
 class Served:
     """A WebThingServer on Hypercorn in its own thread and event loop."""
 
-    def __init__(
-        self, single: bool = False, prefix: str = "", port: int | None = None, **options: Any
-    ) -> None:
-        """``prefix``: a path prefix in front of everything, as a reverse proxy adds it."""
+    def __init__(self, single: bool = False, port: int | None = None, **options: Any) -> None:
         self.lamp = Lamp()
         self.sensor = Sensor()
         self.port = port or free_port()
         self.token: str | None = next(iter(options.get("tokens", ())), None)
-        self.url = f"http://127.0.0.1:{self.port}{prefix}"
+        self.url = f"http://127.0.0.1:{self.port}"
         self.first = "/" if single else "/0"
-        if prefix:
-            options["additional_middlewares"] = [prefix_proxy(prefix)]
         self.server = WebThingServer(
             self.lamp if single else MultipleThings([self.lamp, self.sensor], "Test Appliance"),
             host="127.0.0.1",
