@@ -23,6 +23,27 @@ CONNECT_TIMEOUT = 10.0
 CLIENT_ADDRESSES = 50  # subscribers connect from 127.0.0.2 to 127.0.0.51
 
 
+def read_frames(buffer: bytes) -> tuple[list[tuple[int, bytes]], bytes]:
+    """The complete (unmasked, server-sent) websocket frames at the start of ``buffer``, as
+    ``(opcode, payload)``, and what is left of it."""
+    frames: list[tuple[int, bytes]] = []
+    while len(buffer) >= 2:
+        opcode, length, offset = buffer[0] & 0x0F, buffer[1] & 0x7F, 2
+        if length == 126:
+            if len(buffer) < 4:
+                break
+            length, offset = int.from_bytes(buffer[2:4], "big"), 4
+        elif length == 127:
+            if len(buffer) < 10:
+                break
+            length, offset = int.from_bytes(buffer[2:10], "big"), 10
+        if len(buffer) < offset + length:
+            break
+        frames.append((opcode, buffer[offset : offset + length]))
+        buffer = buffer[offset + length :]
+    return frames, buffer
+
+
 @dataclass
 class FanoutResult:
     """Delays and losses of one fan-out run."""
@@ -77,20 +98,8 @@ class Subscriber(asyncio.Protocol):
         self._frames(now)
 
     def _frames(self, now: float) -> None:
-        buf = self.buffer
-        while len(buf) >= 2:
-            opcode, length, offset = buf[0] & 0x0F, buf[1] & 0x7F, 2
-            if length == 126:
-                if len(buf) < 4:
-                    break
-                length, offset = int.from_bytes(buf[2:4], "big"), 4
-            elif length == 127:
-                if len(buf) < 10:
-                    break
-                length, offset = int.from_bytes(buf[2:10], "big"), 10
-            if len(buf) < offset + length:
-                break
-            payload, buf = buf[offset : offset + length], buf[offset + length :]
+        frames, self.buffer = read_frames(self.buffer)
+        for opcode, payload in frames:
             if opcode == 1 and b"propertyStatus" in payload:
                 value = json.loads(payload)["data"].get("brightness")
                 if isinstance(value, int):
@@ -99,7 +108,6 @@ class Subscriber(asyncio.Protocol):
                         self.waiter.set_result(None)
             elif opcode == 8:
                 self.closed = True
-        self.buffer = buf
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.closed = True

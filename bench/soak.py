@@ -30,7 +30,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, cast
 
-from .fanout import percentile
+from .fanout import percentile, read_frames
 from .servers import Server
 
 LAMP_CMD = [
@@ -142,27 +142,14 @@ class WsWatcher(Watcher):
     """A websocket subscriber of the lamp's propertyStatus messages."""
 
     def _parse(self, now: float) -> None:
-        buf = self.buffer
-        while len(buf) >= 2:
-            opcode, length, offset = buf[0] & 0x0F, buf[1] & 0x7F, 2
-            if length == 126:
-                if len(buf) < 4:
-                    break
-                length, offset = int.from_bytes(buf[2:4], "big"), 4
-            elif length == 127:
-                if len(buf) < 10:
-                    break
-                length, offset = int.from_bytes(buf[2:10], "big"), 10
-            if len(buf) < offset + length:
-                break
-            payload, buf = buf[offset : offset + length], buf[offset + length :]
+        frames, self.buffer = read_frames(self.buffer)
+        for opcode, payload in frames:
             if opcode == 1 and b"propertyStatus" in payload:
                 value = json.loads(payload)["data"].get("brightness")
                 if isinstance(value, int):
                     self.seen(value, now)
             elif opcode == 8:
                 self.close_code = int.from_bytes(payload[:2], "big") if len(payload) >= 2 else None
-        self.buffer = buf
 
 
 class SseWatcher(Watcher):
