@@ -276,6 +276,7 @@ class WebThingServer:
                 # the whole process's GC, which a program embedding the server owns.
                 gc.collect()
                 gc.freeze()
+            _return_freed_memory()
 
         @app.after_serving
         async def _shutdown() -> None:
@@ -626,3 +627,17 @@ def loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
     except ImportError:
         return None
     return uvloop.new_event_loop
+
+
+def _return_freed_memory() -> None:
+    """Hand the memory start-up freed back to the system.
+
+    Imports and compiles (Quart's routes, the validators) leave freed blocks in glibc's heap
+    that it keeps for reuse; the running server never needs that much again. Returning them
+    takes about 1 MiB off the idle RSS (measured in bench/). Nothing else changes: other C
+    libraries (musl) have no ``malloc_trim`` and keep theirs.
+    """
+    import ctypes
+
+    with contextlib.suppress(AttributeError, OSError):
+        ctypes.CDLL(None).malloc_trim(0)

@@ -1,63 +1,132 @@
-"""Checking values against the JSON-Schema metadata of properties and actions."""
+"""Checking values against the JSON-Schema metadata of properties and actions.
+
+Two validators give one verdict. fastjsonschema compiles each schema to a small Python
+function: a cheap import and a fast call, and it decides every value it accepts. A value it
+refuses goes to jsonschema, which decides again and words the reason, so refusals and their
+messages are jsonschema's (Draft 7, with :func:`_multiple_of`'s exact decimals). jsonschema
+(with referencing and its registry of dialects: about 8 MiB and a tenth of a second of
+import) is loaded only when something is refused, which a running appliance may never see.
+"""
 
 from __future__ import annotations
 
+import functools
+import json
 import sys
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from importlib import resources
+from types import ModuleType
+from typing import Any, NoReturn
+
+import fastjsonschema
+
+from .errors import InvalidValue
 
 # jsonschema imports, when installed, the optional libraries its FormatChecker uses (the
 # ``format-nongpl`` extra, a development dependency here): rfc3987-syntax alone builds a Lark
 # grammar at import, about 1.5 s and 15 MiB. Values are never checked against ``format`` here
 # (a Thing's schemas use no FormatChecker), so unless something imported jsonschema first,
 # those libraries are hidden while it loads: its FormatChecker then lacks the formats they
-# provide. Code that needs them imports jsonschema before thingtalk.
+# provide. Code that needs them imports jsonschema before thingtalk's first refusal.
 _FORMAT_LIBRARIES = (
     "fqdn", "idna", "rfc3987", "rfc3986_validator", "rfc3987_syntax", "rfc3339_validator",
     "webcolors", "jsonpointer", "uri_template", "isoduration",
 )  # fmt: skip
-_hidden = [] if "jsonschema" in sys.modules else [
-    name for name in _FORMAT_LIBRARIES if name not in sys.modules
-]  # fmt: skip
-for _name in _hidden:
-    sys.modules[_name] = None  # type: ignore[assignment]  # import raises ImportError
-try:
-    from jsonschema import Draft7Validator, validators
-    from jsonschema.exceptions import SchemaError, ValidationError
-finally:
-    for _name in _hidden:
-        if sys.modules.get(_name, 0) is None:
-            del sys.modules[_name]
 
-from .errors import InvalidValue  # noqa: E402
-
-# Keys of a WebThings/W3C data schema that are annotations, not constraints. jsonschema
-# ignores unknown keywords, so they need no stripping; `readOnly` is enforced by the
-# property itself because the schema keyword is only an annotation.
+# Keys of a WebThings/W3C data schema that are annotations, not constraints. Both validators
+# ignore unknown keywords, so they need no stripping; `readOnly` is enforced by the property
+# itself because the schema keyword is only an annotation.
 _ANNOTATIONS = frozenset({"@type", "title", "description", "unit", "links", "forms"})
 
-_float_multiple_of = Draft7Validator.VALIDATORS["multipleOf"]
+_Check = Callable[[Any], Any]
 
 
-def _multiple_of(
-    validator: Any, divisor: Any, instance: Any, schema: Any
-) -> Iterator[ValidationError]:
-    # jsonschema divides floats, so 0.3 is "not a multiple of 0.1" (0.3 / 0.1 is
-    # 2.9999999999999996). Accept a value whose decimal form is an exact multiple of the
-    # divisor's; leave everything else (and anything Decimal cannot handle) to jsonschema.
-    if validator.is_type(instance, "number") and isinstance(divisor, int | float):
-        try:
-            if Decimal(str(instance)) % Decimal(str(divisor)) == 0:
-                return
-        except (InvalidOperation, ArithmeticError, ValueError):
-            pass
-    yield from _float_multiple_of(validator, divisor, instance, schema)
+@functools.cache
+def _jsonschema() -> ModuleType:
+    """jsonschema, imported on first use with the format libraries hidden (see above)."""
+    if "jsonschema" in sys.modules:
+        return sys.modules["jsonschema"]
+    hidden = [name for name in _FORMAT_LIBRARIES if name not in sys.modules]
+    for name in hidden:
+        sys.modules[name] = None  # type: ignore[assignment]  # import raises ImportError
+    try:
+        import jsonschema
+    finally:
+        for name in hidden:
+            if sys.modules.get(name, 0) is None:
+                del sys.modules[name]
+    return jsonschema
 
 
-_Validator = validators.extend(  # type: ignore[no-untyped-call]
-    Draft7Validator, {"multipleOf": _multiple_of}
-)
+@functools.cache
+def _jsonschema_validator() -> Any:
+    """jsonschema's Draft 7 validator class with exact decimal ``multipleOf``."""
+    jsonschema = _jsonschema()
+    float_multiple_of = jsonschema.Draft7Validator.VALIDATORS["multipleOf"]
+
+    def _multiple_of(validator: Any, divisor: Any, instance: Any, schema: Any) -> Iterator[Any]:
+        # jsonschema divides floats, so 0.3 is "not a multiple of 0.1" (0.3 / 0.1 is
+        # 2.9999999999999996). Accept a value whose decimal form is an exact multiple of the
+        # divisor's; leave everything else (and anything Decimal cannot handle) to jsonschema.
+        if validator.is_type(instance, "number") and isinstance(divisor, int | float):
+            try:
+                if Decimal(str(instance)) % Decimal(str(divisor)) == 0:
+                    return
+            except (InvalidOperation, ArithmeticError, ValueError):
+                pass
+        yield from float_multiple_of(validator, divisor, instance, schema)
+
+    return jsonschema.validators.extend(jsonschema.Draft7Validator, {"multipleOf": _multiple_of})
+
+
+class _NoRemoteReferences(dict[str, Callable[[str], Any]]):
+    """fastjsonschema's handlers for ``$ref`` to other documents: none are fetched (it would
+    open any URL, ``file:`` included). The compile fails and jsonschema, which fetches
+    nothing either, takes the schema."""
+
+    def __contains__(self, scheme: object) -> bool:
+        return True
+
+    def __missing__(self, scheme: str) -> Callable[[str], NoReturn]:
+        def refuse(uri: str) -> NoReturn:
+            raise LookupError(f"{uri} is not fetched")
+
+        return refuse
+
+
+def _compile(schema: Mapping[str, Any], *, use_formats: bool = False) -> _Check:
+    # No defaults filled into the value (fastjsonschema's default), no `format` checks
+    # (jsonschema without a FormatChecker makes none), no schema copied into each exception.
+    return fastjsonschema.compile(
+        dict(schema),
+        handlers=_NoRemoteReferences(),
+        use_default=False,
+        use_formats=use_formats,
+        detailed_exceptions=False,
+    )
+
+
+@functools.cache
+def _draft7_metaschema() -> _Check:
+    """The Draft 7 metaschema compiled; ``format`` checked, as jsonschema's check_schema does
+    (an invalid ``pattern`` is an invalid schema)."""
+    text = resources.files(__package__).joinpath("schemas/json-schema-draft-07.json").read_text()
+    return _compile(json.loads(text), use_formats=True)
+
+
+def _check_schema(schema: Mapping[str, Any], what: str) -> None:
+    """Raise ValueError, with jsonschema's reason, unless ``schema`` is a Draft 7 schema."""
+    try:
+        _draft7_metaschema()(dict(schema))
+        return
+    except Exception:  # a refusal, or anything the compiled code trips on: ask jsonschema
+        pass
+    jsonschema = _jsonschema()
+    try:
+        jsonschema.Draft7Validator.check_schema(dict(schema))
+    except jsonschema.exceptions.SchemaError as exc:
+        raise ValueError(f"invalid schema for {what}: {exc.message}") from exc
 
 
 def _types(schema: Mapping[str, Any]) -> set[str]:
@@ -127,18 +196,21 @@ def conform(value: Any, schema: Mapping[str, Any]) -> Any:
 class Schema:
     """A compiled JSON Schema that raises :class:`InvalidValue` with the reason."""
 
-    __slots__ = ("_integers", "_schema", "_trivial", "_validator")
+    __slots__ = ("_fast", "_integers", "_schema", "_slow", "_trivial")
 
     def __init__(self, schema: Mapping[str, Any], *, what: str) -> None:
-        try:
-            Draft7Validator.check_schema(dict(schema))
-        except SchemaError as exc:
-            raise ValueError(f"invalid schema for {what}: {exc.message}") from exc
+        _check_schema(schema, what)
         self._schema = dict(schema)
-        self._validator = _Validator(self._schema)
         self._integers = _declares_integer(self._schema)
-        # A schema of annotations only accepts everything: skip the validator then.
+        # A schema of annotations only accepts everything: skip the validators then.
         self._trivial = not (set(schema) - _ANNOTATIONS - {"readOnly", "writeOnly"})
+        self._fast: _Check | None = None
+        self._slow: Any = None  # the jsonschema validator, made on the first refusal
+        if not self._trivial:
+            try:
+                self._fast = _compile(self._schema)
+            except Exception:  # fastjsonschema cannot take it (a remote $ref): jsonschema can
+                self._fast = None
 
     def conform(self, value: Any) -> Any:
         """``value`` in the schema's own types (see :func:`conform`)."""
@@ -154,7 +226,15 @@ class Schema:
         """Raise :class:`InvalidValue` naming ``what`` unless ``value`` satisfies the schema."""
         if self._trivial:
             return
-        error = next(iter(self._validator.iter_errors(value)), None)
+        if self._fast is not None:
+            try:
+                self._fast(value)
+                return
+            except Exception:  # refused (or a value its code trips on): jsonschema decides
+                pass
+        if self._slow is None:
+            self._slow = _jsonschema_validator()(self._schema)
+        error = next(iter(self._slow.iter_errors(value)), None)
         if error is not None:
             where = "".join(f"[{p!r}]" for p in error.absolute_path)
             raise InvalidValue(f"invalid {what}{where}: {error.message}")
