@@ -42,9 +42,10 @@ def targets(results: dict[str, Any]) -> list[tuple[str, str, bool | None]]:
     return rows
 
 
-def webthing_targets(results: dict[str, Any]) -> list[tuple[str, str, bool | None]]:
-    """The issue's targets against webthing-python, measured in the same run."""
-    rows: list[tuple[str, str, bool | None]] = []
+def webthing_ratios(results: dict[str, Any]) -> list[tuple[str, float | None, float, bool]]:
+    """The issue's figures against webthing-python, measured in the same run, as
+    ``(target, lamp/webthing-python or None when not measured, goal, higher is better)``."""
+    rows: list[tuple[str, float | None, float, bool]] = []
     http = {(r["method"], r["connections"]): r for r in results["http"]}
     for method, goal in (("GET", 1.0), ("PUT", 1.5)):
         most = max((c for m, c in http if m == method), default=0)
@@ -52,22 +53,35 @@ def webthing_targets(results: dict[str, Any]) -> list[tuple[str, str, bool | Non
         name = f"property {method} >= {goal}x webthing-python"
         if row and "webthing" in row:
             ratio = row["lamp"]["rps"] / row["webthing"]["rps"]
-            rows.append((f"{name} ({row['connections']} conn)", f"{ratio:.2f}x", ratio >= goal))
+            rows.append((f"{name} ({row['connections']} conn)", ratio, goal, True))
         else:
-            rows.append((name, "not run", None))
+            rows.append((name, None, goal, True))
     big = max(results["fanout"], key=lambda f: f["subscribers"], default=None)
     name = "fan-out p50 <= 1.0x webthing-python"
     if big and "webthing" in big:
         ratio = big["lamp"]["p50_ms"] / big["webthing"]["p50_ms"]
-        rows.append((f"{name} ({big['subscribers']})", f"{ratio:.2f}x", ratio <= 1.0))
+        rows.append((f"{name} ({big['subscribers']})", ratio, 1.0, False))
     else:
-        rows.append((name, "not run", None))
+        rows.append((name, None, 1.0, False))
     lamp, other = results["process"]["lamp"], results["process"]["webthing"]
     ratio = lamp["idle_rss_kib"] / other["idle_rss_kib"]
-    rows.append(("idle RSS <= 1.25x webthing-python", f"{ratio:.2f}x", ratio <= 1.25))
+    rows.append(("idle RSS <= 1.25x webthing-python", ratio, 1.25, False))
     ratio = lamp["startup_ms"] / other["startup_ms"]
-    rows.append(("start-up <= 1.0x webthing-python", f"{ratio:.2f}x", ratio <= 1.0))
+    rows.append(("start-up <= 1.0x webthing-python", ratio, 1.0, False))
     return rows
+
+
+def meets(ratio: float, goal: float, higher_is_better: bool) -> bool:
+    """True if ``ratio`` reaches ``goal``."""
+    return ratio >= goal if higher_is_better else ratio <= goal
+
+
+def webthing_targets(results: dict[str, Any]) -> list[tuple[str, str, bool | None]]:
+    """The issue's targets against webthing-python, measured in the same run."""
+    return [
+        (name, "not run", None) if ratio is None else (name, f"{ratio:.2f}x", meets(ratio, *goal))
+        for name, ratio, *goal in webthing_ratios(results)
+    ]
 
 
 def all_targets(results: dict[str, Any]) -> list[tuple[str, str, bool | None]]:

@@ -50,3 +50,34 @@ def test_the_mqtt_bench_runs(tmp_path: Path) -> None:
     assert results["steady"]["messages_per_s"] > 0 and results["steady"]["lag_samples"] > 0
     assert results["steady"]["dropped"] == 0
     assert results["outage"]["all_latest_values_s"] >= results["outage"]["all_reconnected_s"] > 0
+
+
+def _run(get: float, rss_kib: int) -> dict[str, object]:
+    """A saved run with only what the webthing-python ratios read."""
+    rates = {"lamp": {"rps": get}, "webthing": {"rps": 1000.0}}
+    return {
+        "http": [{"method": "GET", "connections": 32, **rates}],
+        "fanout": [],
+        "process": {
+            "lamp": {"idle_rss_kib": rss_kib, "startup_ms": 300.0},
+            "webthing": {"idle_rss_kib": 40_000, "startup_ms": 150.0},
+        },
+    }
+
+
+def test_medians_of_saved_runs_are_judged(tmp_path: Path) -> None:
+    """One noisy run does not decide: the median of the runs is judged against the goal."""
+    paths = []
+    for i, (get, rss) in enumerate([(1300.0, 48_000), (700.0, 49_200), (1100.0, 56_000)]):
+        paths.append(tmp_path / f"run{i}.json")
+        paths[-1].write_text(json.dumps(_run(get, rss)))
+    command = [sys.executable, "-m", "bench.median", *map(str, paths)]
+    run = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=60)
+    lines = {line.split(" (")[0].split("  ")[0]: line for line in run.stdout.splitlines()}
+    get_line = lines["property GET >= 1.0x webthing-python"]
+    assert get_line.split()[-2:] == ["1.10x", "met"]  # 1.3, 0.7, 1.1: the median 1.1
+    rss_line = lines["idle RSS <= 1.25x webthing-python"]
+    assert rss_line.split()[-2:] == ["1.23x", "met"]  # 1.2, 1.23, 1.4
+    assert lines["start-up <= 1.0x webthing-python"].split()[-2:] == ["2.00x", "MISSED"]
+    assert "not measured" in lines["property PUT >= 1.5x webthing-python"]
+    assert run.returncode == 1  # a median missed its goal
