@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from quart import Quart, Response, request
 
@@ -114,13 +115,14 @@ def app_state(app: Quart) -> AppState:
     return state
 
 
-def origins() -> tuple[str, str]:
-    """``(http origin, websocket origin)`` as the current client reached us.
+def origins(scope: Mapping[str, Any] | None = None) -> tuple[str, str]:
+    """``(http origin, websocket origin)`` as the client of ``scope`` (by default the current
+    request's) reached us.
 
     Built by the front door from the validated Host (or a trusted proxy's forwarded host),
     never from the raw header: a Thing Description must not carry a name a client made up.
     """
-    addressed = request.scope.get(ORIGINS_KEY)
+    addressed = (request.scope if scope is None else scope).get(ORIGINS_KEY)
     if not isinstance(addressed, tuple):  # served without the front door: no Host to trust
         return "http://localhost", "ws://localhost"
     http_origin, ws_origin = addressed

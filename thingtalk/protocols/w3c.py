@@ -63,7 +63,9 @@ def _td_response(body: Any) -> Response:
 
 async def render_td(served: ServedThing) -> Response:
     """The ``application/td+json`` representation of a thing's URL."""
-    return _td_response(describe(served, app_state(current_app)))
+    response = _td_response(describe(served, app_state(current_app)))
+    response.headers["Vary"] = "Accept"  # the URL's other representations: WebThings TD, page
+    return response
 
 
 async def well_known() -> Response:

@@ -6,7 +6,7 @@ from typing import Any
 
 from quart import Blueprint, Response, current_app, request
 
-from ..descriptions.webthings import action_description, event_description, thing_description
+from ..descriptions.webthings import action_description, event_description
 from ..errors import BadRequest
 from . import operations
 from .operations import one_entry as _one_entry
@@ -18,16 +18,7 @@ Routes = list[tuple[str, str, Any, list[str]]]
 
 def describe(served: ServedThing, state: AppState) -> dict[str, Any]:
     """The WebThings TD of ``served`` as this request's client reaches it."""
-    origin, ws_origin = origins()
-    return thing_description(
-        served.thing,
-        href_prefix=served.href_prefix,
-        origin=origin,
-        ws_origin=ws_origin,
-        context=state.options.context,
-        strict_input_schemas=state.options.strict_input_schemas,
-        bearer=state.needs_token,
-    )
+    return operations.description(served, state, origins())
 
 
 async def read_json() -> Any:
@@ -48,24 +39,29 @@ def action_input(name: str, request_body: Any) -> Any:
 async def get_things() -> Response:
     """All things' TDs (multiple things only), or another representation (the index page)."""
     state = app_state(current_app)
-    if state.index_representations and request.accept_mimetypes:
-        best = request.accept_mimetypes.best_match([JSON, *state.index_representations])
-        renderer = state.index_representations.get(best or JSON)
-        if renderer is not None:
-            return await renderer()
-    return json_response([describe(s, state) for s in state.served])
+    chosen = operations.negotiate(request.headers.get("Accept"), state.index_representations)
+    if chosen != JSON:
+        return await state.index_representations[chosen]()
+    return _td_response(operations.describe_things(state, origins()), state.index_representations)
 
 
 async def get_thing(thing_id: int | None = None) -> Response:
     """The thing's TD, or another representation the client asks for (page, W3C TD)."""
     state = app_state(current_app)
     served = state.resolve(thing_id)
-    if state.representations and request.accept_mimetypes:
-        best = request.accept_mimetypes.best_match([JSON, *state.representations])
-        renderer = state.representations.get(best or JSON)
-        if renderer is not None:
-            return await renderer(served)
-    return json_response(describe(served, state))
+    chosen = operations.negotiate(request.headers.get("Accept"), state.representations)
+    if chosen != JSON:
+        return await state.representations[chosen](served)
+    return _td_response(
+        operations.describe_thing(state, thing_id, origins()), state.representations
+    )
+
+
+def _td_response(body: bytes, others: dict[str, Any]) -> Response:
+    response = Response(body, content_type=JSON)
+    if others:
+        response.headers.add(*operations.VARY_ACCEPT)
+    return response
 
 
 async def get_properties(thing_id: int | None = None) -> Response:

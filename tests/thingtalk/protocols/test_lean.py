@@ -25,17 +25,37 @@ REQUESTS: list[tuple[str, str, Any]] = [
 ]
 
 
-async def answers(server: Any, prefix: str) -> list[tuple[int, Any, dict[str, str]]]:
+# Ways clients ask for a thing's URL: the gateway and node-wot (JSON or nothing), a browser
+# (the page), a W3C consumer (the W3C TD), a client that accepts nothing we have.
+ACCEPTS = [
+    None,
+    "application/json",
+    "*/*",
+    "text/html,application/xhtml+xml,*/*;q=0.8",
+    "application/td+json",
+    "application/json;q=0.5, application/td+json",
+    "image/png",
+]
+
+
+def _shown(response: Any) -> dict[str, str]:
+    keep = ("content-type", "access-control-allow-origin", "vary")
+    return {k.lower(): v for k, v in response.headers.items() if k.lower() in keep}
+
+
+async def answers(
+    server: Any, prefix: str, roots: list[str]
+) -> list[tuple[int, Any, dict[str, str]]]:
     out = []
     async with started(server.create()) as client:
+        for root in roots:
+            for accept in ACCEPTS:
+                headers = {"Accept": accept} if accept else {}
+                response = await client.get(root, headers=headers)
+                out.append((response.status_code, await response.get_data(), _shown(response)))
         for method, path, body in REQUESTS:
             response = await client.open(prefix + path, method=method, json=body)
-            headers = {
-                k.lower(): v
-                for k, v in response.headers.items()
-                if k.lower() in ("content-type", "access-control-allow-origin")
-            }
-            out.append((response.status_code, await response.get_data(), headers))
+            out.append((response.status_code, await response.get_data(), _shown(response)))
         # a malformed body, an empty one, one over the limit
         for data in (b"{", b"", b'{"brightness": 1' + b" " * 70_000 + b"}"):
             response = await client.put(prefix + "/properties/brightness", data=data)
@@ -51,16 +71,18 @@ async def test_lean_and_quart_answer_alike(layout: str) -> None:
         return lamp_server(base_path="/lamp" if layout == "base_path" else "", **options)
 
     prefix = {"single": "", "multiple": "/0", "base_path": "/lamp"}[layout]
-    assert await answers(server(lean=True), prefix) == await answers(server(lean=False), prefix)
+    roots = {"single": ["/"], "multiple": ["/", "/0", "/1"], "base_path": ["/lamp"]}[layout]
+    lean_answers = await answers(server(lean=True), prefix, roots)
+    assert lean_answers == await answers(server(lean=False), prefix, roots)
 
 
 async def test_the_lean_entrance_answers_the_hot_requests(monkeypatch: pytest.MonkeyPatch) -> None:
     served: list[str] = []
     real = lean._answer
 
-    async def spy(send: Any, status: int, body: bytes) -> None:
-        served.append(body.decode())
-        await real(send, status, body)
+    async def spy(send: Any, status: int, body: bytes, **options: Any) -> None:
+        served.append(body.decode()[:20])
+        await real(send, status, body, **options)
 
     monkeypatch.setattr(lean, "_answer", spy)
     async with started(lamp_server().create()) as client:
@@ -68,8 +90,11 @@ async def test_the_lean_entrance_answers_the_hot_requests(monkeypatch: pytest.Mo
         assert (
             await client.put("/properties/brightness", json={"brightness": 7})
         ).status_code == 200
-        assert (await client.get("/")).status_code == 200  # the TD: Quart's
-    assert served == ['{"brightness":50}', '{"brightness":7}']
+        assert (await client.get("/")).status_code == 200  # the TD
+        page = await client.get("/", headers={"Accept": "text/html"})
+        assert page.status_code == 200  # the page: Quart's
+        assert (await client.get("/actions")).status_code == 200  # Quart's
+    assert served == ['{"brightness":50}', '{"brightness":7}', '{"@context":"https:/']
 
 
 async def test_a_request_hook_sends_every_request_through_quart() -> None:
@@ -95,9 +120,9 @@ async def test_the_front_door_checks_hold_on_the_lean_entrance(
     served: list[int] = []
     real = lean._answer
 
-    async def spy(send: Any, status: int, body: bytes) -> None:
+    async def spy(send: Any, status: int, body: bytes, **options: Any) -> None:
         served.append(status)
-        await real(send, status, body)
+        await real(send, status, body, **options)
 
     monkeypatch.setattr(lean, "_answer", spy)
     async with started(lamp_server(tokens=["s3cret"]).create()) as client:
