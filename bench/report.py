@@ -133,6 +133,18 @@ def render(results: dict[str, Any]) -> str:
                 f"{_fmt(r['p99_ms'], 2):>7} {_fmt(cpu, 0):>10} "
                 f"{_fmt(cpu / 100 if cpu else None, 2):>9} {r['errors']:>6} {vs_bare:>8} {vs_wt:>7}"
             )
+    td = results.get("td") or {}
+    for name, r in td.items():
+        cpu = r.get("cpu_us_per_req")
+        vs_wt = (
+            _ratio(r["rps"], td["webthing"]["rps"]) if name == "lamp" and "webthing" in td else ""
+        )
+        label = f"GET / (TD) 32 conn  {name}"
+        add(
+            f"{label:<28} {_fmt(r['rps'], 0):>8} {_fmt(r['p50_ms'], 2):>7} "
+            f"{_fmt(r['p99_ms'], 2):>7} {_fmt(cpu, 0):>10} "
+            f"{_fmt(cpu / 100 if cpu else None, 2):>9} {r['errors']:>6} {'':>8} {vs_wt:>7}"
+        )
     add("")
     if results["fanout"]:
         head = (
