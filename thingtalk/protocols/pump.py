@@ -19,9 +19,10 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any, cast
 
+from hypercorn.typing import ASGISendCallable
 from quart import websocket
 from quart.asgi import ASGIWebsocketConnection
-from quart.signals import websocket_received
+from quart.signals import websocket_received, websocket_sent
 from quart.wrappers import Websocket
 from werkzeug.local import LocalProxy
 
@@ -66,19 +67,33 @@ class BoundedWebsocketConnection(ASGIWebsocketConnection):
             elif event["type"] == "websocket.disconnect":
                 return
 
+    def _create_websocket_from_scope(self, send: ASGISendCallable) -> Websocket:
+        websocket = super()._create_websocket_from_scope(send)
+        if isinstance(websocket, PumpedWebsocket):
+            websocket.asgi_send = send
+        return websocket
+
 
 class PumpedWebsocket(Websocket):
     """Quart's websocket with a send for the pump's send loop.
 
     Quart's ``send`` first yields to the loop (so that a loop of sends cannot starve the
-    others) and accepts the socket again (building a header set): for a fan-out, one more
-    task step and one more object per subscriber per change. The pump sends only on an
-    accepted socket and yields whenever its (bounded) outbox is empty, so it needs neither.
+    others), accepts the socket again (building a header set), then goes through two more
+    coroutines to the server's ASGI ``send`` (the second to tell the ``websocket_sent``
+    signal, awaited even when nobody listens): for a fan-out, one more task step and a few
+    more objects per subscriber per change. The pump sends only on an accepted socket and
+    yields whenever its (bounded) outbox is empty, so it needs none of it.
     """
 
-    async def send_accepted(self, data: str | bytes) -> None:
-        """Send ``data`` on this accepted socket at once."""
-        await self._send(data)
+    #: The server's ASGI ``send`` (set by :class:`BoundedWebsocketConnection`).
+    asgi_send: ASGISendCallable | None = None
+
+    async def send_accepted(self, text: str) -> None:
+        """Send ``text`` on this accepted socket at once."""
+        assert self.asgi_send is not None, "made by BoundedWebsocketConnection"
+        await self.asgi_send({"type": "websocket.send", "bytes": None, "text": text})
+        if websocket_sent.receivers:
+            await websocket_sent.send_async(text)
 
 
 class Pace:
