@@ -7,8 +7,10 @@ deadline, so that no client can take more than its share or hold the server's me
   inbox is bounded (:class:`BoundedWebsocketConnection`), so a client that sends faster is
   held back by TCP instead of filling the server's memory, and the other clients still get
   their turn.
-- **Out**: the outbox is drained to the client. A send that makes no progress for
-  ``subscriber_deadline`` seconds means the client stopped reading: it is closed with 1013.
+- **Out**: the outbox is drained to the client, everything found in one run, each message
+  straight to the server's ASGI ``send`` (:class:`PumpedWebsocket`). A send that makes no
+  progress for ``subscriber_deadline`` seconds means the client stopped reading: it is
+  closed with 1013 (:class:`~.deadline.SendDeadline`: one timer per socket, not per message).
 """
 
 from __future__ import annotations
