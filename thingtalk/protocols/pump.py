@@ -146,11 +146,12 @@ async def pump(
     async def send() -> None:
         # Resolved once: Quart's proxy is looked up through the context on every use.
         socket = cast("LocalProxy[Websocket]", websocket)._get_current_object()
+        # (Quart's own send when a program swapped the app's websocket class.)
         send_message = socket.send_accepted if isinstance(socket, PumpedWebsocket) else socket.send
         with SendDeadline(limits.subscriber_deadline) as deadline:
-            # Everything queued goes in one run, without yielding between messages (the
-            # outbox is bounded, and nothing is added to it while this runs); the loop turns
-            # to the others when the outbox is empty or the client's connection is full.
+            # Everything queued goes in one run, without yielding between messages: the
+            # outbox is bounded, and only grows while this waits. The loop turns to the
+            # others when the outbox is empty or the client's connection is full.
             while True:
                 message = outbox.take()
                 if message is None:
