@@ -18,7 +18,7 @@ from .asgi import FrontDoor
 from .hosts import HostCheck
 from .lean import Lean
 from .limits import ConnectionLimits
-from .pump import BoundedWebsocketConnection
+from .pump import BoundedWebsocketConnection, PumpedWebsocket
 from .security import PUBLIC_ENDPOINTS, Security
 from .state import AppState, Options, app_state
 from .wire import error_response
@@ -48,6 +48,7 @@ def create_app(
     options = options or Options()
     app = Quart("thingtalk")
     app.asgi_websocket_class = BoundedWebsocketConnection  # a client's burst waits in TCP
+    app.websocket_class = PumpedWebsocket  # a send per subscriber per change, nothing more
     app.config["MAX_CONTENT_LENGTH"] = options.max_body_size
     state = AppState.build(collection, options)
     state.needs_token = security is not None and security.needs_token

@@ -34,7 +34,8 @@ class Session:
         self._progress = asyncio.Event()
 
     def mark(self, sending: bool) -> None:
-        """The socket's sender took a message (``True``) or handed it over (``False``)."""
+        """The socket's sender took a message (``True``) or has handed over all it took
+        and found the outbox empty (``False``)."""
         self.sending = sending
         self._progress.set()
 

@@ -51,7 +51,10 @@ class Outbox(Generic[M]):
         self._queued_bytes = 0
         self._replies = 0
         self._seq = 0
-        self._ready = asyncio.Event()
+        # The reader waiting for a message, if any. A future made only when the reader finds
+        # nothing (not an Event cleared and set per message): a fan-out puts a message into
+        # every subscriber's outbox for each change, so this is per subscriber per change.
+        self._waiter: asyncio.Future[None] | None = None
         self._room = asyncio.Event()
         self._room.set()
         self.closed = False
@@ -72,7 +75,7 @@ class Outbox(Generic[M]):
         if self.move_to_end and slot in self._items:
             self._items.move_to_end(slot)
         self._items[slot] = (_STATE, message)
-        self._ready.set()
+        self._wake()
 
     def put(self, message: M) -> None:
         """Queue an event or action status; the oldest such go when over the bounds."""
@@ -89,7 +92,7 @@ class Outbox(Generic[M]):
             _, dropped = self._items.pop(oldest)
             self._queued_bytes -= len(dropped)
             self.dropped += 1
-        self._ready.set()
+        self._wake()
 
     def put_reply(self, message: M) -> None:
         """Queue an answer to the client; never dropped (the reader waits for :meth:`room`)."""
@@ -99,7 +102,12 @@ class Outbox(Generic[M]):
         self._replies += 1
         if self._replies >= self.max_replies:
             self._room.clear()
-        self._ready.set()
+        self._wake()
+
+    def _wake(self) -> None:
+        waiter, self._waiter = self._waiter, None
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
 
     async def room(self) -> None:
         """Wait until fewer than ``max_replies`` answers are waiting (or the outbox closed)."""
@@ -107,11 +115,25 @@ class Outbox(Generic[M]):
 
     async def get(self) -> M | None:
         """The next message, waiting for one; None once the outbox is closed."""
-        while not self._items:
+        while (message := self.take()) is None:
             if self.closed:
                 return None
-            self._ready.clear()
-            await self._ready.wait()
+            await self.wait()
+        return message
+
+    async def wait(self) -> None:
+        """Return once a message is waiting or the outbox is closed."""
+        while not (self._items or self.closed):
+            # One reader per outbox (its subscriber's sender). A waiter left done was
+            # cancelled with the reader that awaited it.
+            if self._waiter is None or self._waiter.done():
+                self._waiter = asyncio.get_running_loop().create_future()
+            await self._waiter
+
+    def take(self) -> M | None:
+        """The next message without waiting; None when there is none."""
+        if not self._items:
+            return None
         _, (kind, message) = self._items.popitem(last=False)
         if kind == _QUEUED:
             # Queued messages never move, so the one leaving is the oldest queued.
@@ -129,5 +151,5 @@ class Outbox(Generic[M]):
         self._items.clear()
         self._queued.clear()
         self._queued_bytes = self._replies = 0
-        self._ready.set()
+        self._wake()
         self._room.set()

@@ -7,8 +7,10 @@ deadline, so that no client can take more than its share or hold the server's me
   inbox is bounded (:class:`BoundedWebsocketConnection`), so a client that sends faster is
   held back by TCP instead of filling the server's memory, and the other clients still get
   their turn.
-- **Out**: the outbox is drained to the client. A send that makes no progress for
-  ``subscriber_deadline`` seconds means the client stopped reading: it is closed with 1013.
+- **Out**: the outbox is drained to the client, everything found in one run, each message
+  straight to the server's ASGI ``send`` (:class:`PumpedWebsocket`). A send that makes no
+  progress for ``subscriber_deadline`` seconds means the client stopped reading: it is
+  closed with 1013 (:class:`~.deadline.SendDeadline`: one timer per socket, not per message).
 """
 
 from __future__ import annotations
@@ -17,13 +19,17 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, cast
 
+from hypercorn.typing import ASGISendCallable
 from quart import websocket
 from quart.asgi import ASGIWebsocketConnection
-from quart.signals import websocket_received
+from quart.signals import websocket_received, websocket_sent
+from quart.wrappers import Websocket
+from werkzeug.local import LocalProxy
 
 from ..limits import Limits
+from .deadline import SendDeadline
 from .outbox import Outbox
 
 log = logging.getLogger(__name__)
@@ -63,6 +69,34 @@ class BoundedWebsocketConnection(ASGIWebsocketConnection):
             elif event["type"] == "websocket.disconnect":
                 return
 
+    def _create_websocket_from_scope(self, send: ASGISendCallable) -> Websocket:
+        websocket = super()._create_websocket_from_scope(send)
+        if isinstance(websocket, PumpedWebsocket):
+            websocket.asgi_send = send
+        return websocket
+
+
+class PumpedWebsocket(Websocket):
+    """Quart's websocket with a send for the pump's send loop.
+
+    Quart's ``send`` first yields to the loop (so that a loop of sends cannot starve the
+    others), accepts the socket again (building a header set), then goes through two more
+    coroutines to the server's ASGI ``send`` (the second to tell the ``websocket_sent``
+    signal, awaited even when nobody listens): for a fan-out, one more task step and a few
+    more objects per subscriber per change. The pump sends only on an accepted socket and
+    yields whenever its (bounded) outbox is empty, so it needs none of it.
+    """
+
+    #: The server's ASGI ``send`` (set by :class:`BoundedWebsocketConnection`).
+    asgi_send: ASGISendCallable | None = None
+
+    async def send_accepted(self, text: str) -> None:
+        """Send ``text`` on this accepted socket at once."""
+        assert self.asgi_send is not None, "made by BoundedWebsocketConnection"
+        await self.asgi_send({"type": "websocket.send", "bytes": None, "text": text})
+        if websocket_sent.receivers:
+            await websocket_sent.send_async(text)
+
 
 class Pace:
     """A token bucket: ``rate`` messages a second on average, up to ``burst`` at once."""
@@ -96,7 +130,8 @@ async def pump(
 ) -> None:
     """Run a socket until the client leaves, stops reading (then close it, 1013), the server
     drops it (``outbox.close()``), or the server is ``stopping`` (close it at once, 1001,
-    rather than be cancelled later). ``sending(True/False)`` brackets each message sent."""
+    rather than be cancelled later). ``sending(True)`` is told as each message is taken from
+    the outbox, ``sending(False)`` when the outbox is empty and all taken was sent."""
     pace = Pace(limits.message_rate, limits.message_burst)
 
     async def receive() -> None:
@@ -109,13 +144,28 @@ async def pump(
             await handle(raw)
 
     async def send() -> None:
-        while (message := await outbox.get()) is not None:
-            if sending is not None:
-                sending(True)
-            async with asyncio.timeout(limits.subscriber_deadline):
-                await websocket.send(message)
-            if sending is not None:
-                sending(False)
+        # Resolved once: Quart's proxy is looked up through the context on every use.
+        socket = cast("LocalProxy[Websocket]", websocket)._get_current_object()
+        # (Quart's own send when a program swapped the app's websocket class.)
+        send_message = socket.send_accepted if isinstance(socket, PumpedWebsocket) else socket.send
+        with SendDeadline(limits.subscriber_deadline) as deadline:
+            # Everything queued goes in one run, without yielding between messages: the
+            # outbox is bounded, and only grows while this waits. The loop turns to the
+            # others when the outbox is empty or the client's connection is full.
+            while True:
+                message = outbox.take()
+                if message is None:
+                    if sending is not None:
+                        sending(False)
+                    if outbox.closed:
+                        return
+                    await outbox.wait()
+                    continue
+                if sending is not None:
+                    sending(True)
+                deadline.start()
+                await send_message(message)
+                deadline.stop()
 
     receiving = asyncio.ensure_future(receive())
     sender = asyncio.ensure_future(send())
