@@ -3,7 +3,7 @@
 Two validators give one verdict. fastjsonschema compiles each schema to a small Python
 function: a cheap import and a fast call, and it decides every value it accepts. A value it
 refuses goes to jsonschema, which decides again and words the reason, so refusals and their
-messages are jsonschema's (Draft 7, with :func:`_multiple_of`'s exact decimals). jsonschema
+messages are jsonschema's (Draft 7, with an exact decimal ``multipleOf``). jsonschema
 (with referencing and its registry of dialects: about 8 MiB and a tenth of a second of
 import) is loaded only when something is refused, which a running appliance may never see.
 """
