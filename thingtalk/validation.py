@@ -117,8 +117,9 @@ def _draft7_metaschema() -> _Check:
 
 def _check_schema(schema: Mapping[str, Any], what: str) -> None:
     """Raise ValueError, with jsonschema's reason, unless ``schema`` is a Draft 7 schema."""
+    metaschema = _draft7_metaschema()  # outside the try: a broken install must not pass
     try:
-        _draft7_metaschema()(dict(schema))
+        metaschema(dict(schema))
         return
     except Exception:  # a refusal, or anything the compiled code trips on: ask jsonschema
         pass
