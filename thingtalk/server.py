@@ -11,6 +11,7 @@ import logging
 import signal
 import socket
 import ssl
+import sys
 import threading
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -690,8 +691,10 @@ def _return_freed_memory() -> None:
     Imports and compiles (Quart's routes, the validators) leave freed blocks in glibc's heap
     that it keeps for reuse; the running server never needs that much again. Returning them
     takes about 1 MiB off the idle RSS (measured in bench/). Nothing else changes: other C
-    libraries (musl) have no ``malloc_trim`` and keep theirs.
+    libraries (musl, macOS, Windows) have no ``malloc_trim`` and keep theirs.
     """
+    if not sys.platform.startswith("linux"):
+        return
     import ctypes
 
     with contextlib.suppress(AttributeError, OSError):
