@@ -132,38 +132,50 @@ class Subscriber(asyncio.Protocol):
 
 
 @dataclass
-class Putter:
-    """A keep-alive HTTP connection that PUTs brightness."""
+class Writer:
+    """A keep-alive HTTP connection that PUTs brightness values (the fan-out's and the soak's)."""
 
     port: int
+    path: str
+    statuses: dict[int, int] = field(default_factory=dict)
+    latencies: list[float] = field(default_factory=list)
     reader: asyncio.StreamReader | None = None
     writer: asyncio.StreamWriter | None = None
-    statuses: list[int] = field(default_factory=list)
 
     async def put(self, value: int) -> float:
-        """PUT ``value``; the perf_counter just before the request was written."""
+        """PUT ``value``; when it was sent (perf_counter)."""
         if self.writer is None:
             self.reader, self.writer = await asyncio.open_connection("127.0.0.1", self.port)
         assert self.reader is not None
         body = json.dumps({"brightness": value}).encode()
         request = (
-            f"PUT {PATH} HTTP/1.1\r\nHost: 127.0.0.1:{self.port}\r\n"
+            f"PUT {self.path} HTTP/1.1\r\nHost: 127.0.0.1:{self.port}\r\n"
             f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
         ).encode() + body
-        started = time.perf_counter()
+        sent = time.perf_counter()
         self.writer.write(request)
-        head = await self.reader.readuntil(b"\r\n\r\n")
-        self.statuses.append(int(head.split(b" ", 2)[1]))
+        try:
+            head = await self.reader.readuntil(b"\r\n\r\n")
+        except (asyncio.IncompleteReadError, ConnectionError):
+            self.statuses[0] = self.statuses.get(0, 0) + 1  # 0: no answer
+            self.close()
+            return sent
+        status = int(head.split(b" ", 2)[1])
+        self.statuses[status] = self.statuses.get(status, 0) + 1
         for line in head.split(b"\r\n")[1:]:
-            name, _, length = line.partition(b":")
+            name, _, value = line.partition(b":")
             if name.strip().lower() == b"content-length":
-                await self.reader.readexactly(int(length))
-        return started
+                await self.reader.readexactly(int(value))
+            elif name.strip().lower() == b"connection" and value.strip().lower() == b"close":
+                self.close()  # the server's keep-alive limit (1,000 requests): connect again
+        self.latencies.append(time.perf_counter() - sent)
+        return sent
 
     def close(self) -> None:
-        """Drop the connection."""
+        """Drop the connection (the next PUT opens another)."""
         if self.writer is not None:
             self.writer.close()
+        self.reader = self.writer = None
 
 
 async def connect(port: int, count: int, subscribers: list[Subscriber], batch: int = 50) -> None:
@@ -200,7 +212,7 @@ def percentile(values: list[float], q: float) -> float:
 async def fanout(port: int, subscribers: int, rounds: int) -> FanoutResult:
     """Connect ``subscribers`` websockets, PUT ``rounds`` new brightness values, collect delays."""
     clients: list[Subscriber] = []
-    putter = Putter(port)
+    putter = Writer(port, PATH)
     delays: list[float] = []
     lost = 0
     try:
@@ -224,7 +236,7 @@ async def fanout(port: int, subscribers: int, rounds: int) -> FanoutResult:
         putter.close()
         for client in clients:
             client.close()
-    bad_puts = sum(1 for status in putter.statuses if status != 200)
+    bad_puts = sum(n for status, n in putter.statuses.items() if status != 200)
     if bad_puts:
         raise RuntimeError(f"{bad_puts} PUTs did not answer 200")
     return FanoutResult(

@@ -30,7 +30,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, cast
 
-from .fanout import percentile, read_frames
+from .fanout import Writer, percentile, read_frames
 from .servers import Server
 
 LAMP_CMD = [
@@ -178,53 +178,6 @@ def ws_request(host: str, path: str) -> bytes:
 
 def sse_request(host: str, path: str) -> bytes:
     return f"GET {path} HTTP/1.1\r\nHost: {host}\r\nAccept: text/event-stream\r\n\r\n".encode()
-
-
-@dataclass
-class Writer:
-    """A keep-alive HTTP connection that PUTs brightness values."""
-
-    port: int
-    path: str
-    statuses: dict[int, int] = field(default_factory=dict)
-    latencies: list[float] = field(default_factory=list)
-    reader: asyncio.StreamReader | None = None
-    writer: asyncio.StreamWriter | None = None
-
-    async def put(self, value: int) -> float:
-        """PUT ``value``; when it was sent (perf_counter)."""
-        if self.writer is None:
-            self.reader, self.writer = await asyncio.open_connection("127.0.0.1", self.port)
-        assert self.reader is not None
-        body = json.dumps({"brightness": value}).encode()
-        request = (
-            f"PUT {self.path} HTTP/1.1\r\nHost: 127.0.0.1:{self.port}\r\n"
-            f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
-        ).encode() + body
-        sent = time.perf_counter()
-        self.writer.write(request)
-        try:
-            head = await self.reader.readuntil(b"\r\n\r\n")
-        except (asyncio.IncompleteReadError, ConnectionError):
-            self.statuses[0] = self.statuses.get(0, 0) + 1  # 0: no answer
-            self.close()
-            return sent
-        status = int(head.split(b" ", 2)[1])
-        self.statuses[status] = self.statuses.get(status, 0) + 1
-        for line in head.split(b"\r\n")[1:]:
-            name, _, value = line.partition(b":")
-            if name.strip().lower() == b"content-length":
-                await self.reader.readexactly(int(value))
-            elif name.strip().lower() == b"connection" and value.strip().lower() == b"close":
-                self.close()  # the server's keep-alive limit (1,000 requests): connect again
-        self.latencies.append(time.perf_counter() - sent)
-        return sent
-
-    def close(self) -> None:
-        """Drop the connection (the next PUT opens another)."""
-        if self.writer is not None:
-            self.writer.close()
-        self.reader = self.writer = None
 
 
 @dataclass
