@@ -10,15 +10,10 @@ from ..descriptions.webthings import action_description, event_description
 from ..errors import BadRequest
 from . import operations
 from .operations import one_entry as _one_entry
-from .state import AppState, ServedThing, app_state, origins
+from .state import AppState, app_state, origins
 from .wire import JSON, json_response, loads
 
 Routes = list[tuple[str, str, Any, list[str]]]
-
-
-def describe(served: ServedThing, state: AppState) -> dict[str, Any]:
-    """The WebThings TD of ``served`` as this request's client reaches it."""
-    return operations.description(served, state, origins())
 
 
 async def read_json() -> Any:

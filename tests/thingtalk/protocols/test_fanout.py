@@ -15,10 +15,10 @@ from wsproto.frame_protocol import FrameProtocol
 
 from tests.support import TIMEOUT, eventually, free_port, serving
 from thingtalk import Property, Thing, Value, WebThingServer
+from thingtalk.hypercorn_patches import text_frame_head
 from thingtalk.protocols.deadline import SendDeadline
 from thingtalk.protocols.outbox import Outbox
 from thingtalk.protocols.state import ServedThing, app_state
-from thingtalk.server import text_frame_head
 
 from .raw import TEXT, RawSocket, raw_socket
 
